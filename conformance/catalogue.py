@@ -1,0 +1,87 @@
+"""The requirement catalogue of CONTRACT.md, as data.
+
+Reports, the CLI (`dify-conformance requirements`) and the verdict all read this table; checks
+name the ids they serve with ``@pytest.mark.requirement(...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Level", "Requirement", "REQUIREMENTS", "requirement", "is_known"]
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    id: str
+    level: Level
+    title: str
+    needs_writes: bool = False  # skipped in --read-only mode
+
+    @property
+    def area(self) -> str:
+        return self.id.split("-")[0]
+
+
+def _r(id: str, level: str, title: str, *, needs_writes: bool = False) -> Requirement:
+    return Requirement(id, Level(level), title, needs_writes)
+
+
+REQUIREMENTS: tuple[Requirement, ...] = (
+    _r("AUTH-01", "MUST", "A request without a bearer API key, or with a wrong one, is answered 401 and "
+       "carries no conversation data."),
+    _r("USER-01", "MUST", "Where the spec marks `user` required, a request without it is rejected with a 4xx "
+       "and carries no data. Where the spec marks it optional, such a request is answered 200, schema-valid, "
+       "holding none of the test users' conversations."),
+    _r("USER-02", "MUST", "A user's list never holds another user's conversation, on any page, under any sort; "
+       "another user's conversation id used as `last_id` yields a 4xx or a page without that user's data."),
+    _r("LIMIT-01", "MUST", "Every `limit` within the spec's minimum..maximum is answered 200 with exactly "
+       "min(limit, remaining) items."),
+    _r("LIMIT-02", "MUST", "A `limit` below the minimum or above the maximum is rejected with a 4xx: not served, "
+       "not silently clamped, not a 5xx."),
+    _r("LIMIT-03", "MUST", "Without `limit`, the spec's default applies."),
+    _r("LIMIT-04", "MUST", "The response's `limit` equals the limit in effect."),
+    _r("LIMIT-05", "MUST", "A `limit` that is not an integer is rejected with a 4xx."),
+    _r("SORT-01", "MUST", "For each `sort_by` value of the spec's enum, items are ordered by that field in that "
+       "direction (equal values in any order)."),
+    _r("SORT-02", "MUST", "Without `sort_by`, the spec's default order applies."),
+    _r("SORT-03", "MUST", "A `sort_by` outside the enum is rejected with a 4xx."),
+    _r("PAGE-01", "MUST", "Following `last_id` (the id of a page's last item) until `has_more` is false visits "
+       "every conversation exactly once, no gaps, no repeats, in sort order, for every `sort_by` and `limit`, "
+       "also when several conversations share a timestamp."),
+    _r("PAGE-02", "MUST", "`has_more` is true exactly when more conversations follow the page."),
+    _r("PAGE-03", "MUST", "A well-formed `last_id` that names no conversation of this user is rejected with a "
+       "4xx (404 is what Dify answers); never a 5xx, never a page served as if no cursor was given."),
+    _r("PAGE-04", "MUST", "A malformed `last_id` is rejected with a 4xx."),
+    _r("SCHEMA-01", "MUST", "Every 200 response has a JSON content type and validates against the spec's "
+       "response schema, formats included."),
+    _r("SCHEMA-02", "SHOULD", "Every property the schema documents is present, in the body and in each item."),
+    _r("SCHEMA-03", "SHOULD", "`created_at` and `updated_at` are Unix epoch seconds near the time the "
+       "conversation was made, and `updated_at` >= `created_at`."),
+    _r("DATA-01", "MUST", "A conversation created through the API appears in its user's list; once deleted it "
+       "no longer appears.", needs_writes=True),
+    _r("DATA-02", "SHOULD", "A new message in a conversation, or renaming it, advances its `updated_at` and moves "
+       "it to the front under `-updated_at`.", needs_writes=True),
+    _r("STABLE-01", "MUST", "The same request repeated with no write in between returns the same body."),
+    _r("ROBUST-01", "MUST", "No request, well-formed or not, is answered with a 5xx."),
+)
+
+_BY_ID = {r.id: r for r in REQUIREMENTS}
+
+
+def requirement(id: str) -> Requirement:
+    """The requirement with this id; KeyError names the known ids."""
+    try:
+        return _BY_ID[id]
+    except KeyError:
+        raise KeyError(f"unknown requirement id={id!r}; known: {', '.join(_BY_ID)}") from None
+
+
+def is_known(id: str) -> bool:
+    return id in _BY_ID

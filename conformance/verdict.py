@@ -1,0 +1,58 @@
+"""From check results and waivers to requirement statuses and a verdict (CONTRACT.md rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .catalogue import REQUIREMENTS, Level
+from .results import CheckResult, RequirementStatus, Verdict, Waiver
+
+__all__ = ["judge", "verdict_of", "MAX_EVIDENCE"]
+
+MAX_EVIDENCE = 5  # evidence items kept per requirement; the rest is counted in the reason
+
+
+def judge(
+    checks: Iterable[CheckResult],
+    waivers: Sequence[Waiver] = (),
+    *,
+    skip_reasons: dict[str, str] | None = None,
+) -> tuple[list[RequirementStatus], list[Waiver]]:
+    """Fold checks into one status per catalogue requirement, and find stale waivers.
+
+    A requirement is ``failed`` if any violation names it, ``waived`` if failed and waived,
+    ``skipped`` if no check serving it ran (reason from the checks, or ``skip_reasons``), else
+    ``passed``. A waiver whose requirement did not fail is stale.
+    """
+    checks = list(checks)
+    waived = {w.id: w for w in waivers}
+    statuses: list[RequirementStatus] = []
+    for req in REQUIREMENTS:
+        serving = [c for c in checks if req.id in c.requirements]
+        violations = [v for c in checks for v in c.violations if v.requirement == req.id]
+        ran = [c for c in serving if c.outcome != "skipped"]
+        status = RequirementStatus(req.id, req.level.value, req.title, "passed", checks=len(ran))
+        if violations:
+            status.status = "failed"
+            status.evidence = [v.evidence() for v in violations[:MAX_EVIDENCE]]
+            if len(violations) > MAX_EVIDENCE:
+                status.reason = f"{len(violations)} violations; the first {MAX_EVIDENCE} are shown"
+            if req.id in waived:
+                status.status = "waived"
+                status.waiver = waived[req.id].reason
+        elif not ran:
+            status.status = "skipped"
+            reasons = sorted({c.reason for c in serving if c.reason})
+            status.reason = (skip_reasons or {}).get(req.id) or "; ".join(reasons) or "no check ran"
+        statuses.append(status)
+    failed_ids = {s.id for s in statuses if s.status == "waived"}
+    stale = [w for w in waivers if w.id not in failed_ids]
+    return statuses, stale
+
+
+def verdict_of(statuses: Iterable[RequirementStatus], stale: Sequence[Waiver]) -> Verdict:
+    """``fail`` when a MUST requirement failed unwaived or a waiver is stale, else ``pass``."""
+    for s in statuses:
+        if s.status == "failed" and s.level == Level.MUST.value:
+            return "fail"
+    return "fail" if stale else "pass"
