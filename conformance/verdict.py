@@ -45,8 +45,8 @@ def judge(
             reasons = sorted({c.reason for c in serving if c.reason})
             status.reason = (skip_reasons or {}).get(req.id) or "; ".join(reasons) or "no check ran"
         statuses.append(status)
-    failed_ids = {s.id for s in statuses if s.status == "waived"}
-    stale = [w for w in waivers if w.id not in failed_ids]
+    waived_ids = {s.id for s in statuses if s.status == "waived"}
+    stale = [w for w in waivers if w.id not in waived_ids]
     return statuses, stale
 
 

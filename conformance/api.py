@@ -1,0 +1,59 @@
+"""Dify's Service API as the suite uses it: the list under test and the documented writes for test data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from .client import KEY, Auth, HttpClient
+from .exchange import Exchange
+
+__all__ = ["ServiceApi", "LIST_PATH"]
+
+LIST_PATH = "/conversations"
+
+
+class ServiceApi:
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    def list(
+        self,
+        *,
+        user: str | None = None,
+        limit: int | str | None = None,
+        sort_by: str | None = None,
+        last_id: str | None = None,
+        auth: Auth = KEY,
+        extra: Sequence[tuple[str, str]] = (),
+        kind: str = "list",
+    ) -> Exchange:
+        """GET /conversations; a parameter left None is not sent at all."""
+        params = [
+            (name, str(value))
+            for name, value in (("user", user), ("last_id", last_id), ("limit", limit), ("sort_by", sort_by))
+            if value is not None
+        ]
+        return self.http.send("GET", LIST_PATH, params=[*params, *extra], auth=auth, kind=kind)
+
+    def list_raw(self, params: Sequence[tuple[str, str]], *, auth: Auth = KEY, kind: str = "list") -> Exchange:
+        return self.http.send("GET", LIST_PATH, params=params, auth=auth, kind=kind)
+
+    def create_conversation(self, user: str, query: str) -> Exchange:
+        """POST /chat-messages without conversation_id: a new conversation (blocking mode)."""
+        body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user}
+        return self.http.send("POST", "/chat-messages", json_body=body, kind="create")
+
+    def send_message(self, user: str, conversation_id: str, query: str) -> Exchange:
+        body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user,
+                "conversation_id": conversation_id}
+        return self.http.send("POST", "/chat-messages", json_body=body, kind="message")
+
+    def rename(self, user: str, conversation_id: str, name: str) -> Exchange:
+        body = {"name": name, "auto_generate": False, "user": user}
+        return self.http.send("POST", f"/conversations/{quote(conversation_id, safe='')}/name", json_body=body,
+                              kind="rename")
+
+    def delete(self, user: str, conversation_id: str) -> Exchange:
+        return self.http.send("DELETE", f"/conversations/{quote(conversation_id, safe='')}",
+                              json_body={"user": user}, kind="delete")

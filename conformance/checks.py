@@ -1,0 +1,72 @@
+"""How a check says what it found: raise :class:`ConformanceFailure` with the violations.
+
+The pytest plugin reads the violations off the exception, so a failure is attributed to the
+requirement each violation names, not merely to the test that saw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from .oracles import Inconclusive
+from .results import Violation
+
+__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks"]
+
+
+class ConformanceFailure(AssertionError):
+    """The target deviated from the catalogue; ``violations`` carry ids and evidence."""
+
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        self.violations = list(violations)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = []
+        for v in self.violations:
+            lines.append(f"[{v.requirement}] {v.message}")
+            if v.request:
+                lines.append(f"    request: {v.request}")
+            if v.status_code is not None:
+                lines.append(f"    status:  {v.status_code}")
+            if v.body_excerpt:
+                lines.append(f"    body:    {v.body_excerpt[:300]}")
+        return "\n".join(lines)
+
+
+def expect(violations: Iterable[Violation]) -> None:
+    """Fail the check with these violations, if there are any."""
+    found = list(violations)
+    if found:
+        raise ConformanceFailure(found)
+
+
+def inconclusive(reason: str) -> None:
+    """End the check as skipped: the evidence cannot decide it (another requirement owns the cause)."""
+    pytest.skip(f"inconclusive: {reason}")
+
+
+class SoftChecks:
+    """Collects violations over several probes of one check, then fails once with all of them.
+
+    Probes that come back inconclusive are counted; if every probe was, the check is skipped.
+    """
+
+    def __init__(self) -> None:
+        self.violations: list[Violation] = []
+        self.decided = 0
+        self.undecided: list[str] = []
+
+    def add(self, violations: Iterable[Violation]) -> None:
+        self.violations.extend(violations)
+        self.decided += 1
+
+    def undecidable(self, error: Inconclusive) -> None:
+        self.undecided.append(str(error))
+
+    def finish(self) -> None:
+        expect(self.violations)
+        if not self.decided and self.undecided:
+            inconclusive(self.undecided[0] + (f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""))

@@ -1,0 +1,149 @@
+"""``dify-conformance``: run the suite, serve the reference, list the catalogue, verify a bundle.
+
+Every user mistake ends in one line on stderr and a documented exit status (errors.py), never a
+traceback. ``run`` hands over to pytest with the suite's own ini file, so a user's pytest settings
+never change how the suite runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .catalogue import REQUIREMENTS
+from .errors import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, ConformanceError
+
+__all__ = ["main"]
+
+_SUITE_DIR = Path(__file__).parent
+# pytest's own usage errors (4) are ours (2); its other statuses are already the contract's.
+_PYTEST_USAGE_ERROR = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's default prints usage too)
+        self.exit(EXIT_USAGE, f"dify-conformance: error: {message} (see dify-conformance {self._sub()} --help)\n")
+
+    def _sub(self) -> str:
+        return self.prog.split()[-1] if " " in self.prog else "--help"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dify-conformance", description="Conformance suite for Dify's GET /conversations API.")
+    parser.add_argument("--version", action="version", version=f"dify-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="test a deployment (or the bundled reference server)",
+                         description="Test a deployment; without --base-url, the bundled reference server.")
+    run.add_argument("--base-url", metavar="URL", help="API root, e.g. https://dify.example.com/v1 (env DIFY_BASE_URL)")
+    run.add_argument("--api-key", metavar="KEY", help="the app's API key (prefer env DIFY_API_KEY)")
+    run.add_argument("--spec", metavar="PATH", help="OpenAPI document holding GET /conversations (default: bundled)")
+    run.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/)")
+    run.add_argument("--profile", choices=("quick", "full"), help="quick (CI gate, default) or full (certification)")
+    run.add_argument("--seed", metavar="N", help="seed of the run; the same seed reproduces it")
+    run.add_argument("--read-only", action="store_true", default=None, help="send only GET /conversations")
+    run.add_argument("--user", metavar="ID", help="with --read-only: the existing user whose list is read")
+    run.add_argument("--timeout", metavar="SECONDS", help="connect and read timeout per request (default 30)")
+    run.add_argument("--rate-limit", metavar="PER_SECOND", help="at most this many requests per second")
+    run.add_argument("--waivers", metavar="FILE", help="TOML file of accepted deviations")
+    run.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify the target's TLS certificate")
+    run.add_argument("--insecure", action="store_true", default=None, help="do not verify TLS certificates")
+    run.add_argument("--time-budget", metavar="SECONDS", help="for the whole run (default: per profile)")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
+                     help="passed to pytest, e.g. -- -n 2")
+
+    serve = sub.add_parser("serve", help="run the bundled reference server", add_help=False)
+    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
+
+    requirements = sub.add_parser("requirements", help="print the requirement catalogue")
+    requirements.add_argument("--json", action="store_true", help="as JSON")
+
+    verify = sub.add_parser("verify", help="check a certification bundle")
+    verify.add_argument("bundle", metavar="BUNDLE", help="path to certification.zip")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "serve":
+            from .server.__main__ import main as serve_main
+
+            return serve_main(args.serve_args)
+        if args.command == "requirements":
+            return _requirements(as_json=args.json)
+        if args.command == "verify":
+            return _verify(Path(args.bundle))
+    except ConformanceError as exc:
+        print(f"dify-conformance: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("dify-conformance: interrupted", file=sys.stderr)
+        return 130
+    _parser().print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+_RUN_FLAGS = ("base_url", "spec", "report_dir", "profile", "seed", "user", "timeout", "rate_limit", "waivers",
+              "ca_bundle", "time_budget")
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from .contract import load_contract
+    from .settings import build_settings
+    from .waivers import load_waivers
+
+    flags = {name: getattr(args, name) for name in (*_RUN_FLAGS, "api_key", "read_only", "insecure")}
+    settings = build_settings(flags)  # a usage error ends here, before pytest starts
+    load_contract(settings.spec_path)
+    if settings.waivers_path:
+        load_waivers(settings.waivers_path)
+    if args.api_key:  # kept off pytest's command line, and inherited by xdist workers
+        os.environ["DIFY_API_KEY"] = args.api_key
+    pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR)]
+    for name in _RUN_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            pytest_args += [f"--{name.replace('_', '-')}", str(value)]
+    if args.seed is None:  # one seed for the whole run, also under xdist, and shown in the reports
+        pytest_args += ["--seed", str(settings.seed)]
+    for name in ("read_only", "insecure"):
+        if getattr(args, name):
+            pytest_args.append(f"--{name.replace('_', '-')}")
+    extra = list(args.pytest_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    status = int(pytest.main([*pytest_args, *extra]))
+    return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
+
+
+def _requirements(*, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title} for r in REQUIREMENTS], indent=2))
+        return EXIT_PASS
+    for r in REQUIREMENTS:
+        print(f"{r.id:10} {r.level.value:6} {r.title}")
+    return EXIT_PASS
+
+
+def _verify(path: Path) -> int:
+    from .bundle import verify_bundle
+
+    if not path.is_file():
+        print(f"dify-conformance: error: no bundle at {str(path)!r}", file=sys.stderr)
+        return EXIT_USAGE
+    ok, reason = verify_bundle(path)
+    print(reason)
+    return EXIT_PASS if ok else EXIT_FAIL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

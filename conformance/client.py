@@ -1,0 +1,258 @@
+"""The one HTTP client: auth, timeouts, size caps, politeness, redaction and evidence.
+
+Every request of the suite goes through :meth:`HttpClient.send`, which never raises for what a
+target does: a timeout, a reset or a TLS failure comes back as an :class:`Exchange` with no status
+and a one-line ``error``. The API key is put on the wire only; what is recorded shows
+``${DIFY_API_KEY}``, and the key is scrubbed from anything the target sends back.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from . import __version__
+from .exchange import KEY_PLACEHOLDER, Exchange
+
+__all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED"]
+
+REDACTED = "[REDACTED]"
+
+
+@dataclass(frozen=True, slots=True)
+class BearerOverride:
+    """Send ``Authorization: <header>`` instead of the key; evidence shows ``shown`` (never a real key)."""
+
+    header: str
+    shown: str
+
+
+class _Key:
+    def __repr__(self) -> str:
+        return "KEY"
+
+
+KEY = _Key()  # authenticate with the configured API key
+NO_AUTH = None  # send no Authorization header
+Auth = _Key | BearerOverride | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    base_url: str
+    api_key: str | None = None
+    timeout_s: float = 30.0  # connect and read timeout, and the bound on reading one body
+    rate_limit: float | None = None  # requests per second, None = unlimited
+    verify: bool | str = True  # TLS verification, or a CA bundle path
+    body_cap_bytes: int = 8 * 1024 * 1024
+    max_429_retries: int = 3
+    max_retry_after_s: float = 30.0
+
+    def __repr__(self) -> str:  # never print the key, even in a debugger or a traceback
+        return f"ClientSettings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
+
+
+class _Pacer:
+    """Spaces requests at most ``rate`` per second across threads."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class HttpClient:
+    """Sends requests to one target and hands every exchange to ``record``."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        record: Callable[[Exchange], None] = lambda exchange: None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.settings = settings
+        self._record = record
+        self._session = session or requests.Session()
+        self._session.trust_env = False  # no proxies or .netrc credentials picked up behind the user's back
+        self._pacer = _Pacer(settings.rate_limit)
+        self._secrets = [s for s in (settings.api_key,) if s]
+        self.throttled = 0  # 429 answers seen
+        self.throttle_wait_s = 0.0
+
+    def close(self) -> None:
+        self._session.close()
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        json_body: Any = None,
+        auth: Auth = KEY,
+        kind: str = "other",
+        extra_headers: Sequence[tuple[str, str]] = (),
+    ) -> Exchange:
+        headers, shown = self._headers(auth, extra_headers, json_body is not None)
+        body_text = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
+        attempt = 0
+        while True:
+            attempt += 1
+            exchange = self._send_once(method, path, params, headers, shown, body_text, kind, attempt)
+            self._record(exchange)
+            if exchange.status_code != 429 or attempt > self.settings.max_429_retries:
+                return exchange
+            wait = self._retry_after(exchange)
+            self.throttled += 1
+            self.throttle_wait_s += wait
+            time.sleep(wait)
+
+    def _headers(
+        self, auth: Auth, extra: Sequence[tuple[str, str]], has_body: bool
+    ) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        headers = {"User-Agent": f"dify-conformance/{__version__}", "Accept": "application/json"}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        shown = list(headers.items())
+        if isinstance(auth, _Key) and self.settings.api_key:
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+            shown.append(("Authorization", f"Bearer {KEY_PLACEHOLDER}"))
+        elif isinstance(auth, BearerOverride):
+            headers["Authorization"] = auth.header
+            shown.append(("Authorization", auth.shown))
+        for name, value in extra:
+            headers[name] = value
+            shown.append((name, self.redact(value)))
+        return headers, shown
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        headers: dict[str, str],
+        shown: list[tuple[str, str]],
+        body_text: str | None,
+        kind: str,
+        attempt: int,
+    ) -> Exchange:
+        self._pacer.wait()
+        base = self.settings.base_url.rstrip("/")
+        started_at = time.time()
+        start = time.monotonic()
+        status: int | None = None
+        response_headers: tuple[tuple[str, str], ...] = ()
+        body = b""
+        truncated = False
+        error: str | None = None
+        timeout = self.settings.timeout_s
+        try:
+            response = self._session.request(
+                method,
+                base + path,
+                params=list(params),
+                data=body_text.encode("utf-8") if body_text is not None else None,
+                headers=headers,
+                timeout=(min(timeout, 10.0), timeout),
+                allow_redirects=False,  # a redirect never carries the key anywhere
+                stream=True,
+                verify=self.settings.verify,
+            )
+            try:
+                status = response.status_code
+                response_headers = tuple((k, self.redact(v)) for k, v in response.headers.items())
+                body, truncated, error = self._read_body(response, start + timeout)
+            finally:
+                response.close()
+        except requests.exceptions.SSLError as exc:
+            error = f"TLS failure: {_first_line(exc)}"
+        except requests.exceptions.ConnectTimeout:
+            error = f"connection timed out after {min(timeout, 10.0):g} s"
+        except requests.exceptions.ReadTimeout:
+            error = f"no response within {timeout:g} s"
+        except requests.exceptions.ConnectionError as exc:
+            error = f"connection failed: {_first_line(exc)}"
+        except requests.exceptions.RequestException as exc:
+            error = f"request failed: {_first_line(exc)}"
+        for secret in self._secrets:
+            body = body.replace(secret.encode("utf-8"), REDACTED.encode("ascii"))
+        return Exchange(
+            kind=kind,
+            method=method,
+            base_url=base,
+            path=path,
+            params=tuple((str(k), str(v)) for k, v in params),
+            request_headers=tuple(shown),
+            request_body=self.redact(body_text) if body_text is not None else None,
+            started_at=started_at,
+            elapsed_s=time.monotonic() - start,
+            status_code=status,
+            response_headers=response_headers,
+            body=body,
+            truncated=truncated,
+            error=self.redact(error) if error else None,
+            attempts=attempt,
+        )
+
+    def _read_body(self, response: requests.Response, deadline: float) -> tuple[bytes, bool, str | None]:
+        """Read at most the cap, decoded (gzip, deflate), within the timeout: a huge or endless body is cut."""
+        cap = self.settings.body_cap_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    return b"".join(chunks)[:cap], True, None
+                if time.monotonic() > deadline:
+                    return b"".join(chunks), True, f"body not complete within {self.settings.timeout_s:g} s"
+        except requests.exceptions.RequestException as exc:
+            return b"".join(chunks), True, f"body broken off: {_first_line(exc)}"
+        return b"".join(chunks), False, None
+
+    def _retry_after(self, exchange: Exchange) -> float:
+        value = (exchange.header("retry-after") or "").strip()
+        wait = 1.0
+        if value.isdigit():
+            wait = float(value)
+        elif value:
+            parsed = email.utils.parsedate_to_datetime(value) if _is_http_date(value) else None
+            if parsed is not None:
+                wait = parsed.timestamp() - time.time()
+        return min(max(wait, 0.0), self.settings.max_retry_after_s)
+
+
+def _is_http_date(value: str) -> bool:
+    try:
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,285 @@
+"""The test-data protocol of CONTRACT.md: run-unique users, conversations over distinct seconds with
+ties inside one second, updates that make the ``updated_at`` order differ from the ``created_at``
+order, and a cleanup that deletes exactly what the run made and says what it could not delete.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .api import ServiceApi
+from .exchange import Exchange
+from .oracles.page import is_server_error
+
+__all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger"]
+
+_WRITE_ATTEMPTS = 3  # a 5xx or a dropped connection on a write is retried (ROBUST-01 still records it)
+
+
+class SeedingError(Exception):
+    """The target would not take the test data; the message says which request and what came back."""
+
+
+@dataclass(frozen=True, slots=True)
+class TestUsers:
+    """Users unique to one run (and xdist worker), named to tempt a sloppy implementation.
+
+    ``twin`` differs from ``main`` only in letter case; ``probes`` are near-identical ids that hold
+    no data and must never see any: LIKE wildcards, a prefix, an extension, other case, full-width
+    and accented letters.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    main: str
+    twin: str
+    scratch: str
+    probes: tuple[str, ...]
+
+    @classmethod
+    def for_run(cls, run_id: str, worker: str = "") -> TestUsers:
+        stem = f"dify-conformance-{run_id}{'-' + worker if worker else ''}"
+        main = f"{stem}-alice"
+        return cls(
+            main=main,
+            twin=f"{stem}-ALICE",
+            scratch=f"{stem}-carol",
+            probes=(
+                f"{stem}-alic_",
+                f"{stem}-al%",
+                f"{stem}-alic",
+                f"{main}x",
+                f"{stem}-Alice",
+                f"{stem}-ａｌｉｃｅ",
+                f"{stem}-alicé",
+            ),
+        )
+
+    @classmethod
+    def read_only(cls, user: str) -> TestUsers:
+        """Probes around an existing user's id; no twin or scratch user is made."""
+        variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é")
+        return cls(main=user, twin="", scratch="", probes=tuple(v for v in dict.fromkeys(variants) if v != user))
+
+
+@dataclass(frozen=True, slots=True)
+class SeedPlan:
+    main_count: int
+    twin_count: int
+    bursts: int  # distinct seconds the main user's conversations are created in
+    messages: int = 2  # oldest conversations that get a new message after the bursts
+    renames: int = 1  # the next oldest, renamed in the same later second
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    conversation_id: str
+    action: str  # "message" or "rename"
+    updated_at_before: Any
+    exchange: Exchange
+
+
+@dataclass
+class Dataset:
+    users: TestUsers
+    main_ids: tuple[str, ...]
+    twin_ids: tuple[str, ...]
+    created_from: float  # client clock around the creations, for SCHEMA-03
+    created_until: float
+    updates: tuple[Update, ...] = ()
+    owner_known: bool = True  # False in read-only mode: the ids come from what the target listed
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.main_ids)
+
+
+class CreatedLedger:
+    """Every conversation the run made, by user, so cleanup deletes exactly those."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_user: dict[str, list[str]] = {}
+
+    def add(self, user: str, conversation_id: str) -> None:
+        with self._lock:
+            self._by_user.setdefault(user, []).append(conversation_id)
+
+    def forget(self, user: str, conversation_id: str) -> None:
+        with self._lock:
+            if conversation_id in self._by_user.get(user, []):
+                self._by_user[user].remove(conversation_id)
+
+    def items(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return [(user, cid) for user, ids in self._by_user.items() for cid in ids]
+
+    def cleanup(self, api: ServiceApi) -> list[str]:
+        """Delete everything recorded; returns one line per conversation that could not be deleted."""
+        failures: list[str] = []
+        for user, conversation_id in self.items():
+            exchange = _retrying(lambda u=user, c=conversation_id: api.delete(u, c))
+            if exchange.status_code is not None and (200 <= exchange.status_code < 300 or exchange.status_code == 404):
+                self.forget(user, conversation_id)
+            else:
+                failures.append(f"conversation {conversation_id} of user {user}: {exchange.describe()}")
+        return failures
+
+
+class Seeder:
+    """Makes the data of one run through the documented Service API."""
+
+    def __init__(self, api: ServiceApi, users: TestUsers, plan: SeedPlan, ledger: CreatedLedger,
+                 *, page_limit: int | None = None, concurrency: int = 4) -> None:
+        self.api = api
+        self.users = users
+        self.plan = plan
+        self.ledger = ledger
+        self.page_limit = page_limit
+        self.concurrency = concurrency
+        self.waited_s = 0.0  # time spent waiting for the next second
+        self._uncertain = 0  # creates retried after a 5xx or no answer: the first try may have made one
+        self._lock = threading.Lock()
+        self.stop = threading.Event()  # set when the run ends early (interrupt): seeding stops at its next step
+
+    def create(self, user: str, label: str) -> str:
+        if self.stop.is_set():
+            raise SeedingError("interrupted before the test data was complete")
+
+        def attempt() -> Exchange:
+            exchange = self.api.create_conversation(user, f"dify-conformance test data: {label}")
+            if exchange.status_code is None or is_server_error(exchange):
+                with self._lock:
+                    self._uncertain += 1
+            return exchange
+
+        exchange = _retrying(attempt)
+        body = exchange.json_or_none() if exchange.status_code == 200 else None
+        conversation_id = body.get("conversation_id") if isinstance(body, dict) else None
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise SeedingError(f"could not create a conversation: {exchange.describe()}: {exchange.excerpt(200)}")
+        self.ledger.add(user, conversation_id)
+        return conversation_id
+
+    def run(self) -> Dataset:
+        plan, users = self.plan, self.users
+        created_from = time.time()
+        main_ids: list[str] = []
+        twin_ids: list[str] = []
+        sizes = _split(plan.main_count, plan.bursts)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for burst, size in enumerate(sizes):
+                if burst:
+                    self._next_second()
+                labels = [f"{users.main} #{len(main_ids) + i + 1}" for i in range(size)]
+                # One burst fires at once so that several conversations share a second.
+                main_ids += list(pool.map(lambda label: self.create(users.main, label), labels))
+                if burst < plan.twin_count:
+                    twin_ids.append(self.create(users.twin, f"{users.twin} #{burst + 1}"))
+            for extra in range(len(sizes), plan.twin_count):
+                twin_ids.append(self.create(users.twin, f"{users.twin} #{extra + 1}"))
+        created_until = time.time()
+        updates = self._update(main_ids) if plan.messages + plan.renames else []
+        listed = self._listed(users.main, len(main_ids))
+        unknown = [c for c in listed if c not in main_ids and c not in twin_ids]
+        if unknown and len(unknown) <= self._uncertain:
+            # A create that failed with a 5xx made its conversation after all: the user is ours alone.
+            for conversation_id in unknown:
+                self.ledger.add(users.main, conversation_id)
+            main_ids += unknown
+        dataset = Dataset(users, tuple(main_ids), tuple(twin_ids), created_from, created_until, tuple(updates))
+        dataset.notes.extend(_describe_spread(listed))
+        return dataset
+
+    def _listed(self, user: str, expected: int) -> dict[str, dict[str, Any]]:
+        """The user's conversations as the target lists them now (best effort, bounded)."""
+        found: dict[str, dict[str, Any]] = {}
+        last_id: str | None = None
+        for _ in range(expected + 3):
+            exchange = self.api.list(user=user, last_id=last_id, limit=self.page_limit, kind="seed-read")
+            body = exchange.json_or_none() if exchange.status_code == 200 else None
+            items = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+                break
+            fresh = [i for i in items if isinstance(i.get("id"), str) and i["id"] not in found]
+            if not fresh:
+                break
+            found.update((i["id"], i) for i in fresh)
+            last_id = items[-1].get("id")
+            if not isinstance(last_id, str):
+                break
+        return found
+
+    def _update(self, main_ids: list[str]) -> list[Update]:
+        """In a later second, a new message to the oldest conversations and a new name for the next ones."""
+        before = self._updated_at_of(main_ids)
+        self._next_second()
+        updates: list[Update] = []
+        targets = main_ids[: self.plan.messages + self.plan.renames]
+        for index, conversation_id in enumerate(targets):
+            if index < self.plan.messages:
+                exchange = _retrying(lambda c=conversation_id: self.api.send_message(
+                    self.users.main, c, "dify-conformance: a later message"))
+                action = "message"
+            else:
+                exchange = _retrying(lambda c=conversation_id: self.api.rename(
+                    self.users.main, c, "dify-conformance renamed"))
+                action = "rename"
+            if exchange.status_code is None or not 200 <= exchange.status_code < 300:
+                raise SeedingError(f"could not update a conversation ({action}): {exchange.describe()}: "
+                                   f"{exchange.excerpt(200)}")
+            updates.append(Update(conversation_id, action, before.get(conversation_id), exchange))
+        return updates
+
+    def _updated_at_of(self, ids: list[str]) -> dict[str, Any]:
+        """updated_at of these conversations as listed now (best effort: a broken list is judged elsewhere)."""
+        listed = self._listed(self.users.main, len(ids))
+        return {c: listed[c].get("updated_at") for c in ids if c in listed}
+
+    def _next_second(self) -> None:
+        """Sleep into the next whole second (plus a margin for clock skew), so timestamps differ."""
+        now = time.time()
+        wait = (int(now) + 1 - now) + 0.05
+        self.waited_s += wait
+        if self.stop.wait(wait):
+            raise SeedingError("interrupted before the test data was complete")
+
+
+def _describe_spread(listed: dict[str, dict[str, Any]]) -> list[str]:
+    """What the data lets the checks observe: distinct seconds, ties, and orders that differ."""
+    created = [i.get("created_at") for i in listed.values()]
+    values = [v for v in created if isinstance(v, int)]
+    if not values:
+        return ["created_at could not be read from the list: order checks rely on the target's own values"]
+    groups: dict[int, int] = {}
+    for value in values:
+        groups[value] = groups.get(value, 0) + 1
+    by_created = sorted(listed, key=lambda c: (listed[c].get("created_at") or 0, c))
+    by_updated = sorted(listed, key=lambda c: (listed[c].get("updated_at") or 0, c))
+    return [
+        f"{len(values)} conversations over {len(groups)} distinct created_at seconds; "
+        f"largest group sharing one second: {max(groups.values())}",
+        "updated_at order differs from created_at order" if by_created != by_updated
+        else "updated_at order equals created_at order: the updates did not reorder anything",
+    ]
+
+
+def _split(total: int, parts: int) -> list[int]:
+    parts = max(1, min(parts, total)) if total else 1
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _retrying(send: Any) -> Exchange:
+    exchange: Exchange = send()
+    for _ in range(_WRITE_ATTEMPTS - 1):
+        if exchange.status_code is not None and not is_server_error(exchange):
+            break
+        time.sleep(0.2)
+        exchange = send()
+    return exchange

@@ -1,0 +1,138 @@
+"""The evidence log: every exchange of the run, as JSON lines on disk, one file per process.
+
+Each line holds one redacted exchange and the cross-cutting violations found in it (a 5xx or no
+answer: ROBUST-01; a 200 list response that is not valid or complete: SCHEMA-01, SCHEMA-02). At the
+end the controller reads the files once, streaming: request count, response times, the
+cross-cutting checks, and the HAR of the certification bundle. Memory stays flat however long the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .api import LIST_PATH
+from .exchange import Exchange
+from .results import CheckResult, Violation
+
+__all__ = ["EvidenceLog", "EvidenceSummary", "read_evidence", "crosscut_violations", "CROSSCUT_CHECKS"]
+
+# The cross-cutting checks: requirement -> title of the synthetic check that reports it.
+CROSSCUT_CHECKS: dict[str, str] = {
+    "ROBUST-01": "ROBUST-01 no response of the whole run is a 5xx or missing",
+    "SCHEMA-01": "SCHEMA-01 every 200 list response of the run is JSON and valid against the spec's schema",
+    "SCHEMA-02": "SCHEMA-02 every 200 list response of the run has every documented property",
+}
+_KEEP_PER_REQUIREMENT = 20  # violations kept per cross-cutting requirement per process
+
+
+def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[Violation]]) -> list[Violation]:
+    from .oracles import violation
+
+    if exchange.status_code is None:
+        return [violation("ROBUST-01", f"no usable response: {exchange.error}", exchange)]
+    if exchange.status_code >= 500:
+        return [violation("ROBUST-01", f"answered {exchange.status_code}, a server error", exchange)]
+    if exchange.method == "GET" and exchange.path == LIST_PATH and exchange.status_code == 200:
+        return validate(exchange)
+    return []
+
+
+class EvidenceLog:
+    """Appends exchanges of this process to ``<directory>/exchanges-<pid>.jsonl`` (thread-safe)."""
+
+    def __init__(self, directory: Path, validate: Callable[[Exchange], list[Violation]]) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"exchanges-{os.getpid()}.jsonl"
+        self._file = self.path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._validate = validate
+        self._kept: dict[str, int] = {}
+
+    def record(self, exchange: Exchange) -> None:
+        found = crosscut_violations(exchange, self._validate)
+        kept = []
+        with self._lock:
+            for v in found:  # count every violation, keep the first few with their evidence
+                self._kept[v.requirement] = self._kept.get(v.requirement, 0) + 1
+                if self._kept[v.requirement] <= _KEEP_PER_REQUIREMENT:
+                    kept.append(v.to_dict())
+            line = {"exchange": exchange.to_record(), "violations": kept, "violated": [v.requirement for v in found]}
+            self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._file.flush()
+
+    def note(self, kind: str, data: dict[str, Any]) -> None:
+        """A run note (cleanup failures, throttling, seeding facts) for the controller to report."""
+        with self._lock:
+            self._file.write(json.dumps({"note": kind, "data": data}, ensure_ascii=False) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+@dataclass
+class EvidenceSummary:
+    requests: int = 0
+    response_times: dict[str, list[float]] = field(default_factory=dict)
+    crosscut: dict[str, list[Violation]] = field(default_factory=dict)
+    crosscut_counts: dict[str, int] = field(default_factory=dict)
+    list_successes: int = 0
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def crosscut_checks(self) -> list[CheckResult]:
+        checks = []
+        for requirement, title in CROSSCUT_CHECKS.items():
+            violations = self.crosscut.get(requirement, [])
+            observed = self.requests if requirement == "ROBUST-01" else self.list_successes
+            count = self.crosscut_counts.get(requirement, 0)
+            checks.append(CheckResult(
+                check_id=f"crosscut::{requirement}",
+                name=title,
+                requirements=(requirement,),
+                outcome="failed" if count else ("passed" if observed else "skipped"),
+                violations=violations,
+                reason=(f"{count} violating response(s) of {observed}" if count
+                        else None if observed else "no response to judge"),
+            ))
+        return checks
+
+
+def read_evidence(directory: Path) -> EvidenceSummary:
+    summary = EvidenceSummary()
+    for line in iter_lines(directory):
+        if "note" in line:
+            summary.notes.append((line["note"], line["data"]))
+            continue
+        record = line["exchange"]
+        summary.requests += 1
+        summary.response_times.setdefault(record["kind"], []).append(record["elapsed_s"])
+        if record["method"] == "GET" and record["path"] == LIST_PATH and record["status_code"] == 200:
+            summary.list_successes += 1
+        for requirement in line.get("violated", []):
+            summary.crosscut_counts[requirement] = summary.crosscut_counts.get(requirement, 0) + 1
+        for data in line.get("violations", []):
+            kept = summary.crosscut.setdefault(data["requirement"], [])
+            if len(kept) < _KEEP_PER_REQUIREMENT:
+                kept.append(Violation.from_dict(data))
+    return summary
+
+
+def iter_lines(directory: Path) -> Iterator[dict[str, Any]]:
+    for path in sorted(directory.glob("exchanges-*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for raw in handle:
+                if raw.strip():
+                    yield json.loads(raw)
+
+
+def iter_exchange_records(directory: Path) -> Iterator[dict[str, Any]]:
+    for line in iter_lines(directory):
+        if "exchange" in line:
+            yield line["exchange"]

@@ -1,0 +1,62 @@
+"""The fixtures checks use; each reads the run state, nothing is global."""
+
+from __future__ import annotations
+
+import pytest
+
+from .api import ServiceApi
+from .contract import Contract
+from .dataset import Dataset, SeedingError, TestUsers
+from .oracles.schema import ResponseValidator
+from .profiles import Profile
+from .runstate import RunState
+
+__all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "validator"]
+
+
+def _state(request: pytest.FixtureRequest) -> RunState:
+    from .plugin import STATE
+
+    return request.config.stash[STATE]
+
+
+@pytest.fixture(scope="session")
+def run_state(request: pytest.FixtureRequest) -> RunState:
+    return _state(request)
+
+
+@pytest.fixture(scope="session")
+def contract(run_state: RunState) -> Contract:
+    return run_state.contract
+
+
+@pytest.fixture(scope="session")
+def profile(run_state: RunState) -> Profile:
+    return run_state.settings.profile
+
+
+@pytest.fixture(scope="session")
+def api(run_state: RunState) -> ServiceApi:
+    assert run_state.api is not None, "the HTTP client is opened at session start"
+    return run_state.api
+
+
+@pytest.fixture(scope="session")
+def users(run_state: RunState) -> TestUsers:
+    return run_state.users
+
+
+@pytest.fixture(scope="session")
+def validator(run_state: RunState) -> ResponseValidator:
+    return run_state.validator
+
+
+@pytest.fixture(scope="session")
+def dataset(run_state: RunState) -> Dataset:
+    """The run's conversations (waits for the background seeding); skips its checks if it failed."""
+    try:
+        return run_state.dataset()
+    except SeedingError as exc:
+        pytest.skip(f"the test data could not be made: {exc}")
+    except Exception as exc:  # a broken target must not crash the run: say what happened
+        pytest.skip(f"the test data could not be made: {type(exc).__name__}: {exc}")

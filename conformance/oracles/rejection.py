@@ -1,0 +1,40 @@
+"""Was a request that the contract obliges the target to refuse refused, with no data in the answer?"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from ..exchange import Exchange
+from ..results import Violation
+from . import Inconclusive, violation
+
+__all__ = ["rejection_violations", "carries_data"]
+
+
+def carries_data(exchange: Exchange, known_ids: Collection[str] = ()) -> str | None:
+    """Why this answer carries conversation data (a non-empty ``data`` list, or a known id), or None."""
+    body = exchange.json_or_none()
+    if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
+        return f"it carries {len(body['data'])} item(s) in data"
+    text = exchange.text
+    leaked = next((i for i in known_ids if i in text), None)
+    return f"it carries the id of conversation {leaked}" if leaked else None
+
+
+def rejection_violations(
+    exchange: Exchange, requirement: str, why: str, *, known_ids: Collection[str] = (),
+    status: int | None = None,
+) -> list[Violation]:
+    """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data."""
+    if exchange.status_code is None:
+        raise Inconclusive(f"no response to {exchange.describe()} (see ROBUST-01)")
+    code = exchange.status_code
+    expected = str(status) if status is not None else "a 4xx"
+    if status is not None and code != status or status is None and not 400 <= code < 500:
+        served = carries_data(exchange, known_ids)
+        return [violation(requirement, f"{why}, so {expected} was expected; answered {code}"
+                          + (f" and {served}" if served else ""), exchange)]
+    served = carries_data(exchange, known_ids)
+    if served:
+        return [violation(requirement, f"{why}: refused with {code}, but {served}", exchange)]
+    return []

@@ -1,0 +1,79 @@
+"""SCHEMA-01 and SCHEMA-02: is a 200 list response JSON, valid against the spec's schema, and complete?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
+
+from ..contract import Contract
+from ..exchange import Exchange
+from ..results import Violation
+from . import violation
+
+__all__ = ["ResponseValidator", "is_json_media_type"]
+
+_MAX_ERRORS_SHOWN = 3
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type, parameters (charset, ...) allowed."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+class ResponseValidator:
+    """Validates list responses against one contract's 200 schema, formats included."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        if contract.openapi_version.startswith("3.0"):
+            self._validator: Any = OAS30Validator(contract.response_schema, format_checker=oas30_format_checker)
+        else:
+            self._validator = OAS31Validator(contract.response_schema, format_checker=oas31_format_checker)
+
+    def schema_violations(self, exchange: Exchange) -> list[Violation]:
+        """SCHEMA-01 for one 200 response (other statuses are not judged here)."""
+        if exchange.status_code != 200:
+            return []
+        if not is_json_media_type(exchange.content_type):
+            return [violation("SCHEMA-01", f"a 200 response with Content-Type {exchange.content_type or '(none)'!r}, "
+                              "not JSON", exchange)]
+        if exchange.truncated:
+            return [violation("SCHEMA-01", "a 200 response body larger than the size cap", exchange)]
+        try:
+            body = exchange.json
+        except ValueError as exc:
+            return [violation("SCHEMA-01", f"a 200 response whose body is not JSON ({exc})", exchange)]
+        errors = sorted(self._validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        if not errors:
+            return []
+        shown = "; ".join(f"{_path(e.absolute_path)}: {e.message}" for e in errors[:_MAX_ERRORS_SHOWN])
+        more = f" (and {len(errors) - _MAX_ERRORS_SHOWN} more)" if len(errors) > _MAX_ERRORS_SHOWN else ""
+        return [violation("SCHEMA-01", f"the body does not match the spec's schema: {shown}{more}", exchange)]
+
+    def crosscut(self, exchange: Exchange) -> list[Violation]:
+        """What every 200 list response of the run is held to: SCHEMA-01 and SCHEMA-02."""
+        return self.schema_violations(exchange) + self.missing_properties(exchange)
+
+    def missing_properties(self, exchange: Exchange) -> list[Violation]:
+        """SCHEMA-02: every property the schema documents, present in the body and in each item."""
+        body = exchange.json_or_none() if exchange.status_code == 200 else None
+        if not isinstance(body, dict):
+            return []
+        missing = [f"body.{name}" for name in self.contract.body_properties if name not in body]
+        items = body.get("data") if isinstance(body.get("data"), list) else []
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                missing += [f"data[{index}].{n}" for n in self.contract.item_properties if n not in item]
+        if not missing:
+            return []
+        shown = ", ".join(missing[:6]) + (f" (and {len(missing) - 6} more)" if len(missing) > 6 else "")
+        return [violation("SCHEMA-02", f"documented properties missing: {shown}", exchange)]
+
+
+def _path(path: Any) -> str:
+    text = "body"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text

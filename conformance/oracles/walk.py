@@ -1,0 +1,161 @@
+"""The paging oracle, written once (as Kubernetes' chunking test does) and used for every sort and limit.
+
+A walk follows ``last_id`` from the first page until a page comes back empty, past the point where
+``has_more`` said false, so that a lying ``has_more`` (PAGE-02) is told apart from a cursor that
+skips or repeats (PAGE-01). Page sizes (LIMIT-01) and ``has_more`` on later pages are judged only on
+walks that visited every conversation exactly once, so a cursor fault is not blamed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from ..exchange import Exchange
+from ..results import Violation
+from . import violation
+from .ordering import first_disorder, in_order
+from .page import Page
+
+__all__ = ["Walk", "judge_walk", "StopReason"]
+
+StopReason = Literal["empty", "bound", "loop", "rejected"]
+
+
+@dataclass(frozen=True)
+class Walk:
+    sort_value: str  # the order in effect (explicit, or the spec's default)
+    limit: int  # the limit in effect
+    pages: tuple[Page, ...]
+    stop: StopReason
+    rejected: Exchange | None = None  # the non-200 answer to a cursor the server itself served
+    bound: int = 0  # how many pages the walk was allowed
+
+    def describe(self) -> str:
+        return f"walk sort_by={self.sort_value} limit={self.limit}"
+
+
+def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> list[Violation]:
+    """Everything wrong with one walk over a user whose conversations are ``expected``.
+
+    ``owner_known``: the suite made every conversation of this user (write mode), so an item outside
+    ``expected`` belongs to someone else (USER-02); in read-only mode it is an inconsistency (PAGE-01).
+    """
+    found: list[Violation] = []
+    where = walk.describe()
+    pages = walk.pages
+    seen: dict[str, int] = {}
+    repeats: list[tuple[str, int]] = []
+    foreign: list[tuple[str, int]] = []
+    sort_broken = False
+    for index, page in enumerate(pages):
+        disorder = first_disorder(page.items, walk.sort_value)
+        if disorder is not None:
+            sort_broken = True
+            found.append(violation("SORT-01", f"{where}, page {index + 1}: item {disorder + 1} is out of "
+                                   f"{walk.sort_value} order with the item before it", page.exchange))
+        if len(page.items) > walk.limit:
+            found.append(violation("LIMIT-01", f"{where}, page {index + 1}: {len(page.items)} items, more than "
+                                   f"the limit {walk.limit}", page.exchange))
+        for conversation_id in page.ids:
+            if conversation_id in seen:
+                repeats.append((conversation_id, index))
+            else:
+                seen[conversation_id] = index
+            if conversation_id not in expected:
+                foreign.append((conversation_id, index))
+
+    if foreign:
+        conversation_id, index = foreign[0]
+        requirement, what = ("USER-02", "another user's conversation") if owner_known else (
+            "PAGE-01", "a conversation no other walk of this user saw")
+        found.append(violation(requirement, f"{where}, page {index + 1}: {len(foreign)} item(s) are {what}, "
+                               f"e.g. {conversation_id}", pages[index].exchange))
+    if repeats:
+        conversation_id, index = repeats[0]
+        found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
+                               f"{conversation_id} again on page {index + 1}", pages[index].exchange))
+    gaps = [c for c in expected if c not in seen]
+    if gaps and walk.stop == "empty":
+        last = pages[-1].exchange if pages else None
+        found.append(violation("PAGE-01", f"{where}: {len(gaps)} of {len(expected)} conversation(s) never "
+                               f"visited, e.g. {sorted(gaps)[0]}", last))
+    found.extend(_stop_violations(walk))
+    boundary = None if sort_broken else _first_boundary_disorder(walk)
+    if boundary is not None:
+        found.append(violation("PAGE-01", f"{where}: page {boundary + 1} starts out of {walk.sort_value} order "
+                               "with the end of the page before it", pages[boundary].exchange))
+    found.extend(_first_page_has_more(walk, expected))
+    clean = not (foreign or repeats or gaps or boundary is not None) and walk.stop == "empty"
+    if clean:
+        found.extend(_has_more_along(walk))
+        found.extend(_page_sizes(walk))
+    return found
+
+
+def _stop_violations(walk: Walk) -> list[Violation]:
+    where = walk.describe()
+    last = walk.pages[-1].exchange if walk.pages else None
+    if walk.stop == "bound":
+        return [violation("PAGE-01", f"{where}: no empty page after {walk.bound} pages, more than the "
+                          "conversations allow: the cursor does not advance", last)]
+    if walk.stop == "loop":
+        return [violation("PAGE-01", f"{where}: a page ended on a conversation already used as a cursor: "
+                          "the walk loops", last)]
+    if walk.stop == "rejected" and walk.rejected is not None:
+        return [violation("PAGE-01", f"{where}: the id of the last item of page {len(walk.pages)}, served by "
+                          f"the target itself, was rejected as last_id with {walk.rejected.status_code}",
+                          walk.rejected)]
+    return []
+
+
+def _first_boundary_disorder(walk: Walk) -> int | None:
+    for index in range(1, len(walk.pages)):
+        before, after = walk.pages[index - 1], walk.pages[index]
+        if before.items and after.items and not in_order(before.items[-1], after.items[0], walk.sort_value):
+            return index
+    return None
+
+
+def _first_page_has_more(walk: Walk, expected: Collection[str]) -> list[Violation]:
+    """The first page depends on no cursor: has_more must say whether any conversation is left."""
+    if not walk.pages or not isinstance(walk.pages[0].has_more, bool):
+        return []
+    first = walk.pages[0]
+    if len(set(first.ids)) != len(first.ids) or not all(i in expected for i in first.ids):
+        return []  # judged as PAGE-01/USER-02 already
+    more = len(expected) > len(first.ids)
+    if first.has_more != more:
+        return [violation("PAGE-02", f"{walk.describe()}, page 1: has_more is {str(first.has_more).lower()} "
+                          f"with {len(expected) - len(first.ids)} of {len(expected)} conversation(s) after it",
+                          first.exchange)]
+    return []
+
+
+def _has_more_along(walk: Walk) -> list[Violation]:
+    """On a clean walk, has_more is true on every page but the last non-empty one and the empty one."""
+    nonempty = [i for i, p in enumerate(walk.pages) if p.items]
+    last_nonempty = nonempty[-1] if nonempty else -1
+    wrong = [
+        (index, page)
+        for index, page in enumerate(walk.pages)
+        if isinstance(page.has_more, bool) and page.has_more != (index < last_nonempty)
+    ]
+    if not wrong:
+        return []
+    index, page = wrong[0]
+    return [violation("PAGE-02", f"{walk.describe()}: has_more is wrong on {len(wrong)} page(s), first on page "
+                      f"{index + 1} ({str(page.has_more).lower()}, while "
+                      f"{'more' if index < last_nonempty else 'no more'} conversations follow)", page.exchange)]
+
+
+def _page_sizes(walk: Walk) -> list[Violation]:
+    """On a clean walk every page but the last non-empty one holds exactly ``limit`` items."""
+    nonempty = [p for p in walk.pages if p.items]
+    short = [(i, p) for i, p in enumerate(nonempty[:-1]) if len(p.items) < walk.limit]
+    if not short:
+        return []
+    index, page = short[0]
+    return [violation("LIMIT-01", f"{walk.describe()}, page {index + 1}: {len(page.items)} items while more "
+                      f"conversations followed; expected {walk.limit}", page.exchange)]

@@ -1,0 +1,319 @@
+"""The pytest plugin of the suite: options, run state, requirement attribution, reports, exit status.
+
+Loaded by ``conformance/conftest.py`` whenever the suite is collected (``pytest conformance`` or
+``dify-conformance run``); inert elsewhere. Options are registered in one group; the target is
+resolved and checked once, by the controller, before any test runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+
+from .catalogue import is_known, requirement
+from .checks import ConformanceFailure
+from .contract import load_contract
+from .dataset import TestUsers
+from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
+from .oracles.schema import ResponseValidator
+from .results import CheckResult, Violation
+from .runstate import RunState, Target, new_run_id, preflight, start_reference_server
+from .settings import build_settings
+from .waivers import load_waivers
+
+__all__ = [
+    "STATE",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_configure_node",
+    "pytest_sessionstart",
+    "pytest_collection_modifyitems",
+    "pytest_runtest_setup",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+]
+
+STATE = pytest.StashKey[RunState]()
+_CHECK_PROPERTY = "dify_conformance_check"
+_SUITE_DIR = Path(__file__).parent / "suite"
+# Checks that need no test data run first, while the data is made in the background.
+_MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",
+                 "test_page", "test_schema", "test_stable", "test_data")
+
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--base-url", {"dest": "base_url", "metavar": "URL", "help": "API root of the target (env DIFY_BASE_URL); "
+                    "omitted: the bundled reference server"}),
+    ("--api-key", {"dest": "api_key", "metavar": "KEY", "help": "the app's API key (prefer env DIFY_API_KEY)"}),
+    ("--spec", {"dest": "spec", "metavar": "PATH", "help": "OpenAPI document holding GET /conversations"}),
+    ("--report-dir", {"dest": "report_dir", "metavar": "DIR", "help": "where reports go (default reports/)"}),
+    ("--profile", {"dest": "profile", "choices": ("quick", "full"), "help": "quick (CI gate) or full (certify)"}),
+    ("--seed", {"dest": "seed", "metavar": "N", "help": "seed of the run, to reproduce it"}),
+    ("--read-only", {"dest": "read_only", "action": "store_true", "default": None,
+                     "help": "send only GET /conversations, reading --user"}),
+    ("--user", {"dest": "user", "metavar": "ID", "help": "existing user read in --read-only mode"}),
+    ("--timeout", {"dest": "timeout", "metavar": "SECONDS", "help": "per request (default 30)"}),
+    ("--rate-limit", {"dest": "rate_limit", "metavar": "PER_SECOND", "help": "cap on requests per second"}),
+    ("--waivers", {"dest": "waivers", "metavar": "FILE", "help": "TOML file of accepted deviations"}),
+    ("--ca-bundle", {"dest": "ca_bundle", "metavar": "PATH", "help": "CA bundle for TLS verification"}),
+    ("--insecure", {"dest": "insecure", "action": "store_true", "default": None, "help": "skip TLS verification"}),
+    ("--time-budget", {"dest": "time_budget", "metavar": "SECONDS", "help": "for the whole run"}),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dify-conformance", "dify-conformance: the target and the run")
+    for flag, kwargs in OPTIONS:
+        group.addoption(flag, **kwargs)
+
+
+def _flags(config: pytest.Config) -> dict[str, Any]:
+    return {kwargs["dest"]: config.getoption(kwargs["dest"]) for _, kwargs in OPTIONS}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): the catalogue requirements a check serves")
+    workerinput = getattr(config, "workerinput", None)
+    try:
+        settings = build_settings(_flags(config))
+        contract = load_contract(settings.spec_path)
+        waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
+    except ConformanceError as exc:
+        pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
+    if workerinput is not None:
+        run_id, seed = workerinput["dify_run_id"], workerinput["dify_seed"]
+        started_at = datetime.fromisoformat(workerinput["dify_started_at"])
+        target = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
+        evidence_dir = Path(workerinput["dify_evidence_dir"])
+        worker = workerinput["workerid"]
+    else:
+        run_id, seed, started_at = new_run_id(), settings.seed, datetime.now(UTC)
+        evidence_dir = settings.report_dir / f".evidence-{run_id}"
+        worker, target = "", None
+    # --hypothesis-seed of hypothesis' own plugin, read after this (tryfirst) hook.
+    config.option.hypothesis_seed = seed
+    _register_hypothesis_profile(settings.profile)
+    users = TestUsers.read_only(settings.user) if settings.read_only and settings.user else TestUsers.for_run(
+        run_id, worker)
+    state = RunState(
+        settings=settings, contract=contract, waivers=waivers, run_id=run_id, worker=worker,
+        is_controller=workerinput is None, started_at=started_at,
+        deadline=started_at.timestamp() + settings.time_budget_s, evidence_dir=evidence_dir,
+        target=target or Target("", None), validator=ResponseValidator(contract), users=users,
+    )
+    config.stash[STATE] = state
+    if workerinput is None:
+        config.pluginmanager.register(_CheckCollector(state), "dify-conformance-checks")
+        _resolve_target(config, state)
+
+
+def _register_hypothesis_profile(profile: Any) -> None:
+    hypothesis.settings.register_profile(
+        f"dify-conformance-{profile.name}",
+        max_examples=profile.examples,
+        derandomize=profile.derandomize,
+        deadline=None,
+        database=None,  # reproducible from --seed alone, and nothing written to the user's directory
+        print_blob=True,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    hypothesis.settings.load_profile(f"dify-conformance-{profile.name}")
+
+
+def _resolve_target(config: pytest.Config, state: RunState) -> None:
+    """Controller only: start the reference server if no URL was given, then preflight the target."""
+    from .finish import write_error_reports
+
+    state.settings.report_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if state.settings.base_url is None:
+            state.target = start_reference_server(state.contract)
+        else:
+            state.target = Target(state.settings.base_url, state.settings.api_key)
+        state.open_client()
+        assert state.http is not None
+        preflight(state.http, state.users.probes[0] if state.users.probes else state.users.main,
+                  key_given=bool(state.target.api_key))
+    except (TargetUnusable, UsageError) as exc:
+        code = exc.exit_status
+        write_error_reports(state, str(exc))
+        state.target.close()
+        pytest.exit(f"dify-conformance: {exc}", returncode=code)
+    except OSError as exc:  # e.g. the report directory cannot be written
+        pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker tests the same target, with its own users and data."""
+    state = node.config.stash[STATE]
+    node.workerinput.update(
+        dify_run_id=state.run_id,
+        dify_seed=state.settings.seed,
+        dify_started_at=state.started_at.isoformat(),
+        dify_base_url=state.target.base_url,
+        dify_api_key=state.target.api_key,
+        dify_evidence_dir=str(state.evidence_dir),
+    )
+
+
+def _runs_checks(config: pytest.Config) -> bool:
+    """Without xdist the controller runs the checks; with it (-n N) only the workers do."""
+    return hasattr(config, "workerinput") or not _distributed(config)
+
+
+def _distributed(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and config.pluginmanager.hasplugin("dsession")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    if not _runs_checks(session.config):
+        return
+    if state.http is None:
+        state.open_client()
+    state.start_seeding()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    problems = []
+    for item in items:
+        ids = _requirements_of(item)
+        if not ids:
+            problems.append(f"{item.nodeid}: no @pytest.mark.requirement")
+        problems += [f"{item.nodeid}: unknown requirement {i!r}" for i in ids if not is_known(i)]
+    if problems:
+        raise pytest.UsageError("suite checks without a valid requirement:\n  " + "\n  ".join(problems))
+
+    def order(item: pytest.Item) -> int:
+        name = item.path.stem
+        return _MODULE_ORDER.index(name) if name in _MODULE_ORDER else len(_MODULE_ORDER)
+
+    items.sort(key=order)
+
+
+def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(i for mark in item.iter_markers("requirement") for i in mark.args)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = item.config.stash[STATE]
+    ids = _requirements_of(item)
+    if state.settings.read_only and ids and all(requirement(i).needs_writes for i in ids):
+        pytest.skip("read-only run: this requirement needs writes to the target")
+    if time.time() > state.deadline:
+        state.budget_exhausted = True
+        pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+        state = item.config.stash[STATE]
+        result = _check_result(item, call, report, state)
+        report.user_properties.append((_CHECK_PROPERTY, json.dumps(result.to_dict())))
+        if result.outcome == "failed" and state.http is not None:
+            text = "\n".join(_render_failure(result))
+            report.longrepr = state.http.redact(text)
+    return report
+
+
+def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
+                  state: RunState) -> CheckResult:
+    ids = _requirements_of(item)
+    doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+    params = f" [{item.callspec.id}]" if hasattr(item, "callspec") else ""
+    result = CheckResult(check_id=item.nodeid, name=f"{' '.join(ids)} {doc}{params}", requirements=ids,
+                         outcome=report.outcome, duration_s=round(report.duration, 3))
+    if report.skipped:
+        longrepr = report.longrepr
+        result.reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else "skipped"
+        return result
+    if report.failed and call.excinfo is not None:
+        error = call.excinfo.value
+        if isinstance(error, ConformanceFailure):
+            result.violations = error.violations
+        else:  # the check broke: never a silent pass; name what broke it
+            text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            message = state.http.redact(text) if state.http else text
+            result.violations = [Violation(i, f"the check could not complete: {message}") for i in ids]
+            result.reason = message
+        notes = getattr(error, "__notes__", None)
+        if notes:
+            result.replay = "\n".join(notes) + (
+                f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")
+    return result
+
+
+def _render_failure(result: CheckResult) -> list[str]:
+    lines = [result.name]
+    lines += [line for v in result.violations for line in ConformanceFailure([v]).render().splitlines()]
+    if result.replay:
+        lines += ["", result.replay]
+    return lines
+
+
+class _CheckCollector:
+    """Controller: gathers every check result, from this process or from xdist workers."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == _CHECK_PROPERTY:
+                self.state.checks.append(CheckResult.from_dict(json.loads(value)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from .finish import finish_run
+
+    state = session.config.stash.get(STATE, None)
+    if state is None:
+        return
+    if _runs_checks(session.config):
+        cleanup_failures = state.finish_data()
+        seeding_error = state.seeding_error()
+        if state.log is not None:
+            if cleanup_failures:
+                state.log.note("cleanup_failed", {"failures": cleanup_failures})
+            if seeding_error and "interrupted" not in seeding_error:
+                state.log.note("seeding_failed", {"reason": seeding_error})
+            if state.http is not None and state.http.throttled:
+                state.log.note("throttled", {"responses_429": state.http.throttled,
+                                             "waited_s": round(state.http.throttle_wait_s, 2)})
+            if state.seeder is not None:
+                state.log.note("seeding", {"waited_for_seconds_s": round(state.seeder.waited_s, 2),
+                                           "worker": state.worker})
+            state.log.close()
+    if state.is_controller:
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        session.exitstatus = finish_run(state, interrupted=interrupted, pytest_status=int(exitstatus))
+        state.target.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    from .finish import terminal_lines
+
+    state = config.stash.get(STATE, None)
+    if state is not None and state.is_controller:
+        for line in terminal_lines(state):
+            terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.target.close()
+        if state.http is not None:
+            state.http.close()
+

@@ -1,0 +1,48 @@
+"""The two run profiles, in one place: ``quick`` gates a merge, ``full`` certifies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .contract import Contract
+from .dataset import SeedPlan
+
+__all__ = ["Profile", "PROFILES", "profile_named"]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    examples: int  # hypothesis examples per semantic property
+    generated_examples: int  # schemathesis-generated requests per generation mode
+    derandomize: bool
+    time_budget_s: float  # the whole run; checks not started by then are skipped and the verdict is error
+    bursts: int  # distinct seconds the main user's conversations are made in
+
+    def seed_plan(self, contract: Contract) -> SeedPlan:
+        """Enough conversations to cross page boundaries at the limits tested, from the spec's numbers.
+
+        quick: past the default page (default * 1.5 + 3); full: past the maximum page (maximum + 2),
+        so that a full page at the maximum is followed by more.
+        """
+        default = contract.limit.default or contract.limit.minimum or 10
+        if self.name == "full" and contract.limit.maximum is not None:
+            count = contract.limit.maximum + 2
+        else:
+            count = default + default // 2 + 3
+        return SeedPlan(main_count=count, twin_count=3, bursts=self.bursts)
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile("quick", examples=12, generated_examples=40, derandomize=False, time_budget_s=900.0, bursts=3),
+    "full": Profile("full", examples=60, generated_examples=150, derandomize=True, time_budget_s=3600.0, bursts=4),
+}
+
+
+def profile_named(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown profile {name!r}: choose {' or '.join(PROFILES)}") from None

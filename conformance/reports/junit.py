@@ -1,0 +1,193 @@
+"""junit.xml: two views for CI UIs, one test case per check and one per catalogue requirement.
+
+The ``checks`` suite says what ran (name starts with the requirement ids, classname by area);
+the ``requirements`` suite says where each requirement stands, waivers included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..results import CheckResult, RequirementStatus, RunResult, Violation
+from .files import write_atomically
+from .view import requirements_in_order
+
+__all__ = ["write_junit", "junit_xml", "xml_safe", "CHECKS_SUITE", "REQUIREMENTS_SUITE"]
+
+CHECKS_SUITE = "checks"
+REQUIREMENTS_SUITE = "requirements"
+_CLASS_PREFIX = "dify_conformance"
+# Characters XML 1.0 does not allow, even escaped (most C0 controls, surrogates, U+FFFE/U+FFFF).
+_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: object) -> str:
+    return _ILLEGAL_XML.sub("\ufffd", str(text))
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:
+    child = ET.SubElement(parent, tag, {k: xml_safe(v) for k, v in attributes.items() if v is not None})
+    if text:
+        child.text = xml_safe(text)
+    return child
+
+
+def _properties(parent: ET.Element, pairs: Sequence[tuple[str, object]]) -> None:
+    if pairs:
+        properties = _element(parent, "properties")
+        for name, value in pairs:
+            _element(properties, "property", name=name, value=value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def violation_text(violation: Violation) -> str:
+    lines = [f"[{violation.requirement}] {violation.message}"]
+    if violation.request:
+        lines.append(f"    request: {violation.request}")
+    if violation.status_code is not None:
+        lines.append(f"    status:  {violation.status_code}")
+    if violation.body_excerpt:
+        lines.append(f"    body:    {violation.body_excerpt}")
+    return "\n".join(lines)
+
+
+def _classname(check: CheckResult) -> str:
+    area = check.requirements[0].split("-")[0].lower() if check.requirements else "unattributed"
+    return f"{_CLASS_PREFIX}.{area}"
+
+
+def _check_case(suite: ET.Element, check: CheckResult) -> None:
+    case = _element(
+        suite, "testcase", name=check.name, classname=_classname(check), time=f"{check.duration_s:.3f}"
+    )
+    _properties(case, [("requirement", r) for r in check.requirements] + [("check_id", check.check_id)])
+    if check.outcome == "failed":
+        texts = [violation_text(v) for v in check.violations]
+        if check.reason and not check.violations:
+            texts.append(check.reason)
+        if check.replay:
+            texts.append(check.replay)
+        first = check.violations[0].message if check.violations else (check.reason or "the check failed")
+        _element(case, "failure", "\n\n".join(texts), message=_one_line(first), type="ConformanceFailure")
+    elif check.outcome == "skipped":
+        _element(case, "skipped", message=_one_line(check.reason or "skipped"))
+
+
+def _evidence_text(status: RequirementStatus) -> str:
+    lines = []
+    for item in status.evidence:
+        lines.append(
+            violation_text(
+                Violation(
+                    status.id,
+                    item.get("message") or "",
+                    item.get("request"),
+                    item.get("status_code"),
+                    item.get("body_excerpt"),
+                )
+            )
+        )
+    if status.reason:
+        lines.append(status.reason)
+    return "\n\n".join(lines)
+
+
+def _requirement_case(suite: ET.Element, status: RequirementStatus) -> None:
+    case = _element(
+        suite,
+        "testcase",
+        name=f"{status.id} {status.title}",
+        classname=f"{_CLASS_PREFIX}.{REQUIREMENTS_SUITE}",
+        time="0.000",
+    )
+    pairs: list[tuple[str, object]] = [
+        ("requirement", status.id),
+        ("level", status.level),
+        ("checks", status.checks),
+    ]
+    if status.status == "waived":
+        pairs.append(("waived", status.waiver or ""))
+    _properties(case, pairs)
+    first = status.evidence[0].get("message") if status.evidence else None
+    if status.status == "failed":
+        _element(
+            case,
+            "failure",
+            _evidence_text(status),
+            message=_one_line(first or status.reason or "failed"),
+            type=f"{status.level} requirement failed",
+        )
+    elif status.status == "skipped":
+        _element(case, "skipped", message=_one_line(status.reason or "no check ran"))
+    elif status.status == "waived":
+        _element(
+            case,
+            "system-out",
+            f"waived: {status.waiver or ''}\n\nthe failure that was waived:\n\n" + _evidence_text(status),
+        )
+
+
+def _suite(root: ET.Element, name: str, run: RunResult, outcomes: Sequence[str], time_s: float) -> ET.Element:
+    return _element(
+        root,
+        "testsuite",
+        name=name,
+        tests=len(outcomes),
+        failures=outcomes.count("failed"),
+        skipped=outcomes.count("skipped"),
+        errors=0,
+        time=f"{time_s:.3f}",
+        timestamp=run.started_at,
+    )
+
+
+def _run_properties(run: RunResult) -> list[tuple[str, object]]:
+    pairs: list[tuple[str, object]] = [("verdict", run.verdict)]
+    if run.reason:
+        pairs.append(("reason", run.reason))
+    return pairs + [
+        ("suite_version", run.suite_version),
+        ("spec", f"{run.spec.title} {run.spec.version}"),
+        ("spec_sha256", run.spec.sha256),
+        ("base_url", run.base_url),
+        ("profile", run.profile),
+        ("seed", run.seed),
+        ("requests", run.requests),
+    ]
+
+
+def junit_xml(run: RunResult) -> bytes:
+    statuses = requirements_in_order(run)
+    check_outcomes = [c.outcome for c in run.checks]
+    requirement_outcomes = [s.status for s in statuses]
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": "dify-conformance",
+            "tests": str(len(check_outcomes) + len(statuses)),
+            "failures": str(check_outcomes.count("failed") + requirement_outcomes.count("failed")),
+            "skipped": str(check_outcomes.count("skipped") + requirement_outcomes.count("skipped")),
+            "errors": "0",
+            "time": f"{run.duration_s:.3f}",
+        },
+    )
+    checks = _suite(root, CHECKS_SUITE, run, check_outcomes, run.duration_s)
+    _properties(checks, _run_properties(run))
+    for check in run.checks:
+        _check_case(checks, check)
+    requirements = _suite(root, REQUIREMENTS_SUITE, run, requirement_outcomes, 0.0)
+    for status in statuses:
+        _requirement_case(requirements, status)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def write_junit(run: RunResult, path: str | os.PathLike[str]) -> Path:
+    return write_atomically(path, junit_xml(run))

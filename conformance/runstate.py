@@ -1,0 +1,195 @@
+"""The state of one run in one process, built once and kept in ``config.stash`` (no module globals).
+
+The controller (the only process without xdist) resolves the target: it starts the bundled
+reference server when no URL is given, and checks that the target is usable at all (preflight).
+Every process that runs checks gets its own HTTP client, evidence log and test data.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .api import ServiceApi
+from .client import ClientSettings, HttpClient
+from .contract import Contract
+from .dataset import CreatedLedger, Dataset, Seeder, TestUsers
+from .errors import TargetUnusable
+from .evidence import EvidenceLog
+from .exchange import Exchange
+from .oracles.schema import ResponseValidator
+from .results import CheckResult, RunResult, Waiver
+from .settings import Settings
+
+__all__ = ["RunState", "Target", "start_reference_server", "preflight", "new_run_id"]
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass
+class Target:
+    base_url: str
+    api_key: str | None
+    server: Any = None  # the ReferenceServer we started, if any
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.__exit__(None, None, None)
+            self.server = None
+
+
+def start_reference_server(contract: Contract) -> Target:
+    """The bundled reference server, configured to conform to this spec, on a free loopback port."""
+    from .server.process import ReferenceServer
+
+    api_key = "app-" + secrets.token_urlsafe(18)
+    args = []
+    if contract.limit.minimum is not None:
+        args += ["--limit-min", str(contract.limit.minimum)]
+    if contract.limit.maximum is not None:
+        args += ["--limit-max", str(contract.limit.maximum)]
+    if contract.limit.default is not None:
+        args += ["--limit-default", str(contract.limit.default)]
+    if contract.sort.values:
+        args += ["--sort-values", ",".join(contract.sort.values)]
+    if contract.sort.default:
+        args += ["--sort-default", contract.sort.default]
+    if not contract.user_required:
+        args += ["--user-optional"]
+    server = ReferenceServer(api_keys=[api_key], extra_args=args)
+    try:
+        server.__enter__()
+    except Exception as exc:  # the message of the server's own failure is the useful part
+        raise TargetUnusable(f"the bundled reference server did not start: {exc}") from None
+    return Target(base_url=server.base_url, api_key=api_key, server=server)
+
+
+def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange:
+    """One plain list request, tried up to three times: is the target testable at all?"""
+    exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+    for _ in range(2):
+        if exchange.status_code is not None and exchange.status_code < 500:
+            break
+        time.sleep(0.5)
+        exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+    where = f"{http.settings.base_url}/conversations"
+    status = exchange.status_code
+    if status is None:
+        raise TargetUnusable(f"cannot reach {where}: {exchange.error}")
+    if status in (401, 403):
+        raise TargetUnusable(f"the API key was rejected: GET {where} answered {status}" if key_given else
+                             f"no API key given (GET {where} answered {status}): set DIFY_API_KEY or pass --api-key")
+    if 300 <= status < 400:
+        location = exchange.header("location") or "(no Location header)"
+        raise TargetUnusable(f"GET {where} redirects ({status}) to {location}: redirects are not followed, so "
+                             "the API key never leaves the host you named; pass the final URL as --base-url")
+    if status == 404:
+        raise TargetUnusable(f"GET {where} answered 404: is --base-url the API root (it usually ends in /v1)?")
+    if status >= 500:
+        raise TargetUnusable(f"GET {where} answered {status} three times: the target cannot serve a plain list")
+    return exchange
+
+
+@dataclass
+class RunState:
+    settings: Settings
+    contract: Contract
+    waivers: list[Waiver]
+    run_id: str
+    worker: str  # xdist worker id, "" without xdist
+    is_controller: bool
+    started_at: datetime
+    deadline: float  # epoch seconds: the time budget ends here
+    evidence_dir: Path
+    target: Target
+    validator: ResponseValidator
+    users: TestUsers
+    http: HttpClient | None = None
+    api: ServiceApi | None = None
+    log: EvidenceLog | None = None
+    ledger: CreatedLedger = field(default_factory=CreatedLedger)
+    seeding: Future[Dataset] | None = None
+    seeder: Seeder | None = None
+    _read_only_dataset: Dataset | None = None
+    checks: list[CheckResult] = field(default_factory=list)  # controller: every check result
+    fatal: str | None = None  # why the verdict is error
+    budget_exhausted: bool = False
+    run_result: RunResult | None = None  # controller, at the end
+    notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
+    _pool: ThreadPoolExecutor | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open_client(self) -> None:
+        """The HTTP client, evidence log and (write mode) the background seeding of this process."""
+        self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        self.http = HttpClient(
+            ClientSettings(
+                base_url=self.target.base_url,
+                api_key=self.target.api_key,
+                timeout_s=self.settings.timeout_s,
+                rate_limit=self.settings.rate_limit,
+                verify=self.settings.verify,
+            ),
+            record=self.log.record,
+        )
+        self.api = ServiceApi(self.http)
+
+    def start_seeding(self) -> None:
+        """Make the test data in the background: the waits for distinct seconds overlap other checks."""
+        if self.settings.read_only or self.api is None:
+            return
+        plan = self.settings.profile.seed_plan(self.contract)
+        self.seeder = Seeder(self.api, self.users, plan, self.ledger, page_limit=self.contract.limit.maximum)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dify-conformance-seeding")
+        self.seeding = self._pool.submit(self.seeder.run)
+
+    def dataset(self) -> Dataset:
+        """The run's data, waiting for the seeding if it still runs; SeedingError if it failed."""
+        if self.settings.read_only:
+            return self._read_only()
+        assert self.seeding is not None
+        return self.seeding.result()
+
+    def _read_only(self) -> Dataset:
+        from .dataset import Dataset
+        from .walker import walk_pages
+
+        with self._lock:
+            if self._read_only_dataset is None:
+                assert self.api is not None
+                limit = self.contract.limit.maximum or self.contract.limit.default
+                walk = walk_pages(self.api, user=self.users.main, sort_by=None, limit=limit,
+                                  effective_sort=self.contract.sort.default or "", effective_limit=limit or 0,
+                                  bound=100_000)
+                ids = tuple(dict.fromkeys(i for p in walk.pages for i in p.ids))
+                now = time.time()
+                self._read_only_dataset = Dataset(self.users, ids, (), 0.0, now, owner_known=False)
+            return self._read_only_dataset
+
+    def seeding_error(self) -> str | None:
+        """Why the test data could not be made, once the seeding has ended; None if it worked or never ran."""
+        if self.seeding is None or not self.seeding.done():
+            return None
+        error = self.seeding.exception()
+        return None if error is None else f"the test data could not be made: {error}"
+
+    def finish_data(self) -> list[str]:
+        """Stop the seeding, then delete everything the run made; one line per conversation not deleted."""
+        if self.seeder is not None:
+            self.seeder.stop.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # the seeder stops at its next step when interrupted
+        if self.api is None or self.settings.read_only:
+            return []
+        return self.ledger.cleanup(self.api)
+
+    def now_iso(self) -> str:
+        return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,134 @@
+"""The fault registry, as data: each fault is one named deviation from Dify's behaviour and names the
+requirements it breaks, so the suite's self-tests can assert that exactly those fail.
+
+Every fault is off unless named with ``--fault``. The code asks ``"name" in faults``; an unregistered
+name there is a programming error and raises, so a typo can never silently disable a fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+__all__ = ["Fault", "FAULTS", "Faults", "UnknownFault"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    name: str
+    breaks: tuple[str, ...]  # requirement ids of the catalogue
+    description: str
+
+
+_REGISTRY: tuple[Fault, ...] = (
+    Fault("auth-missing-accepted", ("AUTH-01",),
+          "a request with no Authorization header is served as the first app"),
+    Fault("auth-any-key-accepted", ("AUTH-01",),
+          "any Bearer value is served as the first app (a missing header is still 401)"),
+    Fault("user-missing-served", ("USER-01",),
+          "with user required, a missing user is served 200 as the default user's (empty) list"),
+    Fault("user-missing-lists-all", ("USER-01",),
+          "a missing user is answered 200 with every conversation of the app, of all users"),
+    Fault("user-missing-rejected", ("USER-01",),
+          "even when the policy makes user optional, a missing user gets 400"),
+    Fault("users-not-isolated", ("USER-02",),
+          "GET /conversations ignores the user filter (the whole app is listed; cursors are looked up app-wide)"),
+    Fault("user-case-insensitive", ("USER-02",),
+          "users are compared case-insensitively in GET /conversations"),
+    Fault("user-like-match", ("USER-02",),
+          "the user filter is a SQL LIKE pattern, so '_' and '%' in a user string match other users"),
+    Fault("cursor-other-user", ("USER-02",),
+          "a last_id naming another user's conversation is accepted and the page continues that user's list"),
+    Fault("limit-short-page", ("LIMIT-01",),
+          "when more than limit conversations remain, limit-1 items are returned (has_more and cursor correct)"),
+    Fault("limit-max-clamped", ("LIMIT-01",),
+          "limits above limit_max//2 are served as limit_max//2 items (the response's limit echoes the request)"),
+    Fault("limit-bounds-not-enforced", ("LIMIT-02",),
+          "a limit below the minimum or above the maximum is served (0 or negative: empty data)"),
+    Fault("limit-above-max-clamped", ("LIMIT-02",),
+          "a limit above the maximum is silently served as the maximum (200, response limit = maximum)"),
+    Fault("limit-default-wrong", ("LIMIT-03",),
+          "the default limit is limit_default//2"),
+    Fault("limit-field-wrong", ("LIMIT-04",),
+          "the response's limit is the number of items returned"),
+    Fault("limit-non-integer-accepted", ("LIMIT-05",),
+          "a non-integer limit such as 2.5 is read as a float and truncated"),
+    Fault("sort-ignored", ("SORT-01",),
+          "sort_by is validated, but the list (order and cursor) always uses -updated_at"),
+    Fault("sort-direction-inverted", ("SORT-01",),
+          "created_at and -created_at are served in the opposite direction (order and cursor alike)"),
+    Fault("sort-default-wrong", ("SORT-02",),
+          "without sort_by, -created_at is used"),
+    Fault("sort-invalid-accepted", ("SORT-03",),
+          "a sort_by outside the allowed values is served with the default order"),
+    Fault("cursor-off-by-one", ("PAGE-01",),
+          "a page after a cursor skips the first conversation that should follow it"),
+    Fault("cursor-ties-skipped", ("PAGE-01",),
+          "the cursor compares the sort field only, strictly, skipping conversations sharing its timestamp"),
+    Fault("cursor-inclusive", ("PAGE-01",),
+          "a page after a cursor starts with the cursor's own conversation"),
+    Fault("has-more-wrong", ("PAGE-02",),
+          "has_more is len(data) == limit"),
+    Fault("has-more-always-false", ("PAGE-02",),
+          "has_more is always false"),
+    Fault("has-more-always-true", ("PAGE-02",),
+          "has_more is always true"),
+    Fault("unknown-cursor-ignored", ("PAGE-03",),
+          "a well-formed last_id naming no conversation of this user is ignored (the first page is served)"),
+    Fault("unknown-cursor-5xx", ("PAGE-03", "ROBUST-01"),
+          "a well-formed last_id naming no conversation of this user is answered 500"),
+    Fault("malformed-cursor-ignored", ("PAGE-04",),
+          "a last_id that is not a UUID is ignored (the first page is served)"),
+    Fault("wrong-field-types", ("SCHEMA-01",),
+          "created_at and updated_at are served as ISO-8601 strings"),
+    Fault("content-type-text", ("SCHEMA-01",),
+          "200 responses of GET /conversations say Content-Type: text/html"),
+    Fault("field-missing", ("SCHEMA-02",),
+          "list items lack introduction"),
+    Fault("timestamps-in-milliseconds", ("SCHEMA-03",),
+          "created_at and updated_at are served (not stored) in milliseconds"),
+    Fault("delete-not-hidden", ("DATA-01",),
+          "deleted conversations still appear in lists (DELETE still answers 204)"),
+    Fault("update-not-touching", ("DATA-02",),
+          "new messages and renames do not change updated_at"),
+    Fault("unstable-ties", ("STABLE-01",),
+          "items sharing a sort value are shuffled within each page (the set of items and the cursor stay correct)"),
+    Fault("server-error-on-odd-input", ("ROBUST-01",),
+          "GET /conversations answers 500 when user holds a non-ASCII character"),
+    Fault("random-5xx", ("ROBUST-01",),
+          "one request in five, on any endpoint, is answered 503 (seeded by --seed)"),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _REGISTRY}
+
+
+class UnknownFault(ValueError):
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(f"unknown fault {', '.join(self.names)}; known faults: {', '.join(FAULTS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """The faults one server runs with (empty: a conforming server)."""
+
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> Faults:
+        chosen = frozenset(names)
+        unknown = sorted(chosen - FAULTS.keys())
+        if unknown:
+            raise UnknownFault(unknown)
+        return cls(chosen)
+
+    def __contains__(self, name: object) -> bool:
+        if name not in FAULTS:
+            raise KeyError(f"not a registered fault: {name!r}")
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.names))
+
+    def __len__(self) -> int:
+        return len(self.names)

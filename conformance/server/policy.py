@@ -1,0 +1,54 @@
+"""What the reference server accepts in ``GET /conversations``: the limits, the sort values, whether
+``user`` is required. Defaults are those of Dify's published spec; the suite configures the server
+to match whichever spec it tests against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ServerPolicy", "SORT_FIELDS", "DEFAULT_SORT_VALUES", "split_sort"]
+
+SORT_FIELDS = ("created_at", "updated_at")
+DEFAULT_SORT_VALUES = ("created_at", "-created_at", "updated_at", "-updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPolicy:
+    limit_min: int = 1
+    limit_max: int = 100
+    limit_default: int = 20
+    sort_values: tuple[str, ...] = DEFAULT_SORT_VALUES
+    sort_default: str = "-updated_at"
+    user_required: bool = True
+
+    def problems(self) -> list[str]:
+        """Why this policy cannot be served, one sentence each; empty when it is consistent."""
+        found: list[str] = []
+        if not self.limit_min <= self.limit_default <= self.limit_max:
+            found.append(f"limits must satisfy min <= default <= max, got min={self.limit_min}, "
+                         f"default={self.limit_default}, max={self.limit_max}")
+        if self.limit_min < 1:
+            found.append(f"the minimum limit must be at least 1, got {self.limit_min}")
+        if not self.sort_values:
+            found.append("at least one sort value is needed")
+        for value in self.sort_values:
+            if value.removeprefix("-") not in SORT_FIELDS:
+                found.append(f"sort value {value!r} is not one of created_at, -created_at, updated_at, -updated_at")
+        if len(set(self.sort_values)) != len(self.sort_values):
+            found.append(f"sort values repeat: {','.join(self.sort_values)}")
+        if self.sort_default not in self.sort_values:
+            found.append(f"the default sort {self.sort_default!r} is not among the sort values "
+                         f"{','.join(self.sort_values)}")
+        return found
+
+    def as_args(self) -> list[str]:
+        """The command-line flags that give a server this policy."""
+        args = ["--limit-min", str(self.limit_min), "--limit-max", str(self.limit_max),
+                "--limit-default", str(self.limit_default), "--sort-values", ",".join(self.sort_values),
+                "--sort-default", self.sort_default]
+        return args if self.user_required else [*args, "--user-optional"]
+
+
+def split_sort(value: str) -> tuple[str, bool]:
+    """``"-updated_at"`` -> ``("updated_at", True)``: the column and whether the order is descending."""
+    return value.removeprefix("-"), value.startswith("-")

@@ -1,0 +1,164 @@
+"""One frozen settings object, built once from flags, environment and config file (in that precedence).
+
+The environment is read in :func:`build_settings` only. The API key comes from ``--api-key`` or
+``DIFY_API_KEY``, never from a file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .profiles import Profile, profile_named
+
+__all__ = ["Settings", "build_settings", "load_config_file", "CONFIG_KEYS"]
+
+# config-file key -> (type, description)
+CONFIG_KEYS: dict[str, tuple[type, str]] = {
+    "base_url": (str, "API root of the target"),
+    "spec": (str, "OpenAPI document"),
+    "report_dir": (str, "where reports go"),
+    "profile": (str, "quick or full"),
+    "seed": (int, "seed of the run"),
+    "read_only": (bool, "send only GET /conversations"),
+    "user": (str, "existing user read in read-only mode"),
+    "timeout": (float, "seconds per request"),
+    "rate_limit": (float, "requests per second"),
+    "waivers": (str, "waivers TOML file"),
+    "ca_bundle": (str, "CA bundle for TLS verification"),
+    "insecure": (bool, "skip TLS verification"),
+    "time_budget": (float, "seconds for the whole run"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str | None  # None: start the bundled reference server
+    api_key: str | None
+    spec_path: str | None  # None: the bundled seed spec
+    report_dir: Path
+    profile: Profile
+    seed: int
+    read_only: bool
+    user: str | None
+    timeout_s: float
+    rate_limit: float | None
+    waivers_path: str | None
+    verify: bool | str
+    time_budget_s: float
+
+    def __repr__(self) -> str:  # the key never shows, not even in a traceback
+        return (f"Settings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None}, "
+                f"profile={self.profile.name!r}, seed={self.seed})")
+
+
+def load_config_file(directory: Path) -> tuple[dict[str, Any], str | None]:
+    """``dify-conformance.toml``, else ``[tool.dify-conformance]`` of ``pyproject.toml``, in ``directory``."""
+    for name, table in (("dify-conformance.toml", None), ("pyproject.toml", "dify-conformance")):
+        path = directory / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read the config file {str(path)!r}: {exc}") from None
+        if table is not None:
+            data = data.get("tool", {}).get(table)
+            if data is None:
+                continue
+        return _checked_config(data, path), str(path)
+    return {}, None
+
+
+def _checked_config(data: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: the dify-conformance settings must be a table")
+    if "api_key" in data:
+        raise UsageError(f"{path}: api_key is not read from files; set DIFY_API_KEY or pass --api-key")
+    for key, value in data.items():
+        if key not in CONFIG_KEYS:
+            raise UsageError(f"{path}: unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
+        kind = CONFIG_KEYS[key][0]
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise UsageError(f"{path}: {key} must be a {kind.__name__}, got {value!r}")
+    return dict(data)
+
+
+def build_settings(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Flags (None = not given) over environment over config file over defaults; UsageError if wrong."""
+    environ = os.environ if environ is None else environ
+    config, _ = load_config_file(cwd or Path.cwd())
+
+    def pick(name: str, env: str | None = None) -> Any:
+        if flags.get(name) is not None:
+            return flags[name]
+        if env and environ.get(env):
+            return environ[env]
+        return config.get(name)
+
+    base_url = pick("base_url", "DIFY_BASE_URL")
+    if base_url is not None:
+        base_url = _checked_url(str(base_url))
+    api_key = flags.get("api_key") or environ.get("DIFY_API_KEY") or None
+    read_only = bool(pick("read_only"))
+    user = pick("user")
+    if read_only and not user:
+        raise UsageError("--read-only needs --user ID: the existing user whose conversations are read")
+    if user and not read_only:
+        raise UsageError("--user is for --read-only runs; write mode makes its own users")
+    if read_only and base_url is None:
+        raise UsageError("--read-only needs --base-url: the bundled reference server has no existing users")
+    insecure = bool(pick("insecure"))
+    ca_bundle = pick("ca_bundle")
+    if insecure and ca_bundle:
+        raise UsageError("--insecure and --ca-bundle contradict each other: choose one")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise UsageError(f"--ca-bundle {ca_bundle!r} is not a readable file")
+    profile = profile_named(str(pick("profile") or "quick"))
+    seed = _number(pick("seed"), "seed", int, minimum=0)
+    return Settings(
+        base_url=base_url,
+        api_key=api_key,
+        spec_path=pick("spec"),
+        report_dir=Path(pick("report_dir") or "reports"),
+        profile=profile,
+        seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
+        read_only=read_only,
+        user=user,
+        timeout_s=_number(pick("timeout"), "timeout", float, minimum=0.1) or 30.0,
+        rate_limit=_number(pick("rate_limit"), "rate-limit", float, minimum=0.01),
+        waivers_path=pick("waivers"),
+        verify=False if insecure else (ca_bundle or True),
+        time_budget_s=_number(pick("time_budget"), "time-budget", float, minimum=1.0) or profile.time_budget_s,
+    )
+
+
+def _number(value: Any, name: str, kind: type, *, minimum: float) -> Any:
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--{name} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise UsageError(f"--{name} must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _checked_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1].strip("/")) == 0:
+        raise UsageError(f"--base-url must be an http(s) URL such as https://dify.example.com/v1, got {url!r}")
+    return url.rstrip("/")

@@ -1,0 +1,102 @@
+"""Values to send, derived from the contract: explicit boundaries and hypothesis strategies.
+
+In hypothesis' style: valid and invalid generators kept apart, keyword arguments, bounds named
+``min_value``/``max_value``, and arguments checked with messages that show the value.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import strategies as st
+
+from .contract import LimitRule, SortRule
+from .oracles.params import classify_limit
+
+__all__ = [
+    "boundary_limits",
+    "out_of_range_limits",
+    "NON_INTEGER_LIMITS",
+    "invalid_sort_values",
+    "malformed_cursors",
+    "valid_limits",
+    "invalid_limits",
+    "non_integer_limits",
+    "sort_values_outside",
+]
+
+NON_INTEGER_LIMITS: tuple[str, ...] = ("abc", "1.5", "2.5", "ten", "0x10", "NaN", "true", "1 2", "[]", "5a")
+
+
+def _check_rule(rule: LimitRule) -> tuple[int, int]:
+    if rule.minimum is None or rule.maximum is None:
+        raise ValueError(f"the limit needs both bounds from the spec, got rule={rule!r}")
+    if rule.minimum > rule.maximum:
+        raise ValueError(f"minimum > maximum in rule={rule!r}")
+    return rule.minimum, rule.maximum
+
+
+def boundary_limits(rule: LimitRule, *, total: int) -> list[int]:
+    """The in-range limits a random draw can miss: each bound and its neighbour, the default, the total
+    number of conversations, one either side of it, and its divisors."""
+    low, high = _check_rule(rule)
+    candidates = [low, low + 1, high - 1, high, total - 1, total, total + 1]
+    if rule.default is not None:
+        candidates.append(rule.default)
+    candidates += [d for d in range(2, total) if total % d == 0]
+    return sorted({c for c in candidates if low <= c <= high})
+
+
+def out_of_range_limits(rule: LimitRule) -> list[int]:
+    """Just outside each bound, far outside, and sizes that overflow 32 and 64 bits."""
+    values: set[int] = set()
+    if rule.minimum is not None:
+        values |= {rule.minimum - 1, rule.minimum - 2, -1, 0, -(2**31), -(2**63) - 1}
+    if rule.maximum is not None:
+        values |= {rule.maximum + 1, rule.maximum + 2, rule.maximum * 10, 2**31, 2**63, 10**30}
+    return sorted(v for v in values if not rule.in_range(v))
+
+
+def invalid_sort_values(rule: SortRule) -> list[str]:
+    """Near misses of the enum (other case, doubled sign, plural, a list) and plain strangers."""
+    fields = sorted({SortRule.field(v) for v in rule.values}) or ["created_at"]
+    candidates = ["name", "-name", "id", "random", "updated", "1", "' OR 1=1 --"]
+    for field in fields:
+        candidates += [field.upper(), f"--{field}", f"{field}s", f"{field},id", f"-{field.upper()}"]
+    return [c for c in dict.fromkeys(candidates) if c not in rule.values]
+
+
+def malformed_cursors(format: str | None) -> list[str]:
+    """Cursors that cannot name any conversation whose ids have this format (only ``uuid`` is known)."""
+    if format != "uuid":
+        return []
+    sample = str(uuid.UUID(int=0x1234_5678_9ABC_4DEF_8123_456789ABCDEF))
+    return ["not-a-uuid", "12345", sample[:-1], sample[:-1] + "g", sample + "0", "' OR '1'='1", "x" * 400]
+
+
+def valid_limits(rule: LimitRule) -> st.SearchStrategy[int]:
+    low, high = _check_rule(rule)
+    return st.integers(min_value=low, max_value=high)
+
+
+def invalid_limits(rule: LimitRule) -> st.SearchStrategy[int]:
+    """Integers outside the bounds, near them more often than far."""
+    low, high = _check_rule(rule)
+    below = st.integers(max_value=low - 1, min_value=low - 1000) | st.integers(max_value=low - 1)
+    above = st.integers(min_value=high + 1, max_value=high + 1000) | st.integers(min_value=high + 1)
+    return below | above
+
+
+def non_integer_limits() -> st.SearchStrategy[str]:
+    """Strings no integer parser accepts: decimals with a fraction, words, mixtures."""
+    decimals = st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str)
+    words = st.text(alphabet=st.characters(codec="ascii", categories=("L", "P", "S")), min_size=1, max_size=12)
+    return (decimals | words).filter(lambda v: classify_limit(v) == "non-integer")
+
+
+def sort_values_outside(rule: SortRule) -> st.SearchStrategy[str]:
+    """Strings outside the enum (trimmed, too: a padded enum value obliges nothing)."""
+    enum = set(rule.values)
+    near = st.sampled_from(invalid_sort_values(rule))
+    text = st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1, max_size=20)
+    return (near | text).filter(lambda v: v.strip() not in enum and v.strip() != "")

@@ -1,0 +1,47 @@
+"""AUTH-01: no bearer key, or a wrong one, is answered 401 with no conversation data."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import pytest
+
+from conformance.checks import SoftChecks
+from conformance.client import NO_AUTH, BearerOverride
+from conformance.oracles import Inconclusive
+from conformance.oracles.rejection import rejection_violations
+
+
+def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None]]:
+    stranger = "app-" + secrets.token_urlsafe(18)
+    cases: list[tuple[str, BearerOverride | None]] = [
+        ("no Authorization header", NO_AUTH),
+        ("an unknown key", BearerOverride(f"Bearer {stranger}", f"Bearer {stranger}")),
+        ("an empty bearer token", BearerOverride("Bearer ", "Bearer ")),
+        ("another scheme", BearerOverride("Basic " + base64.b64encode(b"dify:conformance").decode(),
+                                          "Basic ZGlmeTpjb25mb3JtYW5jZQ==")),
+    ]
+    if key:
+        changed = key[:-1] + ("A" if key[-1] != "A" else "B")
+        cases += [
+            ("the key with its last character changed", BearerOverride(f"Bearer {changed}",
+                                                                         "Bearer <the API key, last character changed>")),
+            ("the key with one character added", BearerOverride(f"Bearer {key}x", "Bearer <the API key>x")),
+            ("the key without the Bearer scheme", BearerOverride(key, "<the API key, no scheme>")),
+        ]
+    return cases
+
+
+@pytest.mark.requirement("AUTH-01")
+def test_requests_without_a_valid_key_are_refused_with_401(api, users, run_state):
+    """Requests without the API key, or with a wrong one, get 401 and no data"""
+    soft = SoftChecks()
+    known = {cid for _, cid in run_state.ledger.items()}
+    for what, auth in _wrong_credentials(run_state.target.api_key):
+        exchange = api.list(user=users.main, auth=auth)
+        try:
+            soft.add(rejection_violations(exchange, "AUTH-01", f"a request with {what}", known_ids=known, status=401))
+        except Inconclusive as error:
+            soft.undecidable(error)
+    soft.finish()

@@ -1,0 +1,84 @@
+"""DATA-01 and DATA-02: what is written through the API shows in the list, and moves it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import expect, inconclusive
+from conformance.dataset import SeedingError
+from conformance.oracles import Inconclusive, violation
+from conformance.oracles.page import parse_page
+from conformance.oracles.rejection import rejection_violations
+from conformance.walker import page_bound, walk_pages
+
+
+def _listed_ids(api, contract, user, expected):
+    limit = contract.limit.maximum or contract.limit.default
+    walk = walk_pages(api, user=user, sort_by=None, limit=limit, effective_sort="", effective_limit=limit or 0,
+                      bound=page_bound(expected, limit or 1))
+    return [i for page in walk.pages for i in page.ids], walk.pages[-1].exchange
+
+
+@pytest.mark.requirement("DATA-01", "PAGE-03")
+def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state, users):
+    """A new conversation appears in its user's list; deleted, it is gone, and no longer a cursor"""
+    seeder = run_state.seeder
+    if seeder is None:
+        pytest.skip("no writes in this run")
+    try:
+        conversation_id = seeder.create(users.scratch, "DATA-01")
+    except SeedingError as error:
+        inconclusive(str(error))
+    try:
+        listed, last = _listed_ids(api, contract, users.scratch, 1)
+    except Inconclusive as error:
+        inconclusive(str(error))
+    found = []
+    if conversation_id not in listed:
+        found.append(violation("DATA-01", f"conversation {conversation_id}, just created for {users.scratch!r}, is "
+                               "not in that user's list", last))
+    deleted = api.delete(users.scratch, conversation_id)
+    if deleted.status_code is None or not 200 <= deleted.status_code < 300:
+        inconclusive(f"the delete was not accepted: {deleted.describe()}")
+    run_state.ledger.forget(users.scratch, conversation_id)
+    try:
+        listed, last = _listed_ids(api, contract, users.scratch, 1)
+    except Inconclusive as error:
+        inconclusive(str(error))
+    if conversation_id in listed:
+        found.append(violation("DATA-01", f"conversation {conversation_id} was deleted (answered "
+                               f"{deleted.status_code}) but is still listed", last))
+    else:
+        found += rejection_violations(api.list(user=users.scratch, last_id=conversation_id), "PAGE-03",
+                                      f"last_id={conversation_id} names a deleted conversation")
+    expect(found)
+
+
+@pytest.mark.requirement("DATA-02")
+def test_a_new_message_or_a_rename_moves_a_conversation_up(api, contract, dataset):
+    """After a new message or a rename, updated_at has advanced and the conversation leads -updated_at"""
+    if not dataset.updates:
+        pytest.skip("no updates in this run")
+    try:
+        page = parse_page(exchange := api.list(user=dataset.users.main, sort_by="-updated_at"
+                                               if "-updated_at" in contract.sort.values else None,
+                                               limit=contract.limit.maximum))
+    except Inconclusive as error:
+        inconclusive(str(error))
+    by_id = {item["id"]: item for item in page.items}
+    found = []
+    for update in dataset.updates:
+        item = by_id.get(update.conversation_id)
+        now, before = (item or {}).get("updated_at"), update.updated_at_before
+        if isinstance(now, int) and isinstance(before, int) and now <= before:
+            found.append(violation("DATA-02", f"conversation {update.conversation_id}: after a {update.action} in a "
+                                   f"later second, updated_at is still {now} (was {before})", exchange))
+    updated = {u.conversation_id for u in dataset.updates}
+    if "-updated_at" in contract.sort.values:
+        lead = page.ids[: len(updated)]
+        if set(lead) != updated:
+            missing = sorted(updated - set(lead))
+            found.append(violation("DATA-02", f"under -updated_at the {len(updated)} conversations updated last "
+                                   f"should come first; {len(missing)} do not, e.g. {missing[0] if missing else ''}",
+                                   exchange))
+    expect(found)

@@ -1,0 +1,70 @@
+"""PAGE-01 and PAGE-02 (with LIMIT-01 on later pages, SORT-01 inside pages, USER-02 for strangers):
+walks that follow last_id visit every conversation exactly once, in order, with an exact has_more,
+for every sort_by and many limits, over data where several conversations share a second."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import strategies
+from conformance.checks import expect, inconclusive
+from conformance.oracles import Inconclusive
+from conformance.probes import judged_walk
+
+WALK_REQUIREMENTS = ("PAGE-01", "PAGE-02", "LIMIT-01", "SORT-01", "USER-02")
+
+
+def _sorts(contract):
+    return [*contract.sort.values, None]  # None: no sort_by, the default order
+
+
+def _walk(api, contract, dataset, sort_by, limit):
+    try:
+        return judged_walk(api, contract, dataset, sort_by=sort_by, limit=limit)
+    except Inconclusive as error:
+        inconclusive(str(error))
+
+
+def pytest_generate_tests(metafunc):
+    if "walk_sort" in metafunc.fixturenames:
+        from conformance.plugin import STATE
+
+        sorts = _sorts(metafunc.config.stash[STATE].contract)
+        metafunc.parametrize("walk_sort", sorts, ids=[f"sort_by={s}" if s else "default-sort" for s in sorts])
+
+
+@pytest.mark.requirement(*WALK_REQUIREMENTS)
+def test_walks_at_boundary_limits_visit_every_conversation_once(api, contract, dataset, walk_sort):
+    """Walks at each boundary limit visit every conversation once, in order, has_more exact"""
+    if not contract.limit.bounded:
+        pytest.skip("the spec gives limit no bounds")
+    limits = strategies.boundary_limits(contract.limit, total=dataset.total)
+    found = []
+    for limit in limits:
+        found += _walk(api, contract, dataset, walk_sort, limit)
+    expect(found)
+
+
+@pytest.mark.requirement(*WALK_REQUIREMENTS)
+def test_walk_at_the_default_limit(api, contract, dataset, walk_sort):
+    """A walk without limit (the default) visits every conversation once"""
+    if contract.limit.default is None:
+        pytest.skip("the spec gives limit no default")
+    expect(_walk(api, contract, dataset, walk_sort, None))
+
+
+@pytest.mark.requirement(*WALK_REQUIREMENTS)
+def test_random_walks_visit_every_conversation_once(api, contract, dataset):
+    """Walks at random limits and sorts visit every conversation once (property)"""
+    if not contract.limit.bounded:
+        pytest.skip("the spec gives limit no bounds")
+    small = st.integers(min_value=contract.limit.minimum, max_value=max(contract.limit.minimum,
+                                                                        min(contract.limit.maximum, dataset.total)))
+
+    @given(sort_by=st.sampled_from(_sorts(contract)), limit=small)
+    def walk(sort_by, limit):
+        expect(_walk(api, contract, dataset, sort_by, limit))
+
+    walk()

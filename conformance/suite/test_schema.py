@@ -1,0 +1,55 @@
+"""SCHEMA-01/02 on the run's own data (every other 200 list response is held to them too, see
+evidence.py) and SCHEMA-03: timestamps are epoch seconds near the time the data was made."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.checks import SoftChecks, expect, inconclusive
+from conformance.oracles import Inconclusive
+from conformance.oracles.timestamps import timestamp_violations
+from conformance.walker import page_bound, walk_pages
+
+CLOCK_SKEW_S = 300  # how far the target's clock may be from ours and still be "near"
+
+
+@pytest.mark.requirement("SCHEMA-01", "SCHEMA-02")
+def test_list_responses_match_the_schema(api, contract, dataset, validator):
+    """Pages of data, an empty page and a cursor page: JSON, schema-valid with formats, every property present"""
+    soft = SoftChecks()
+    requests = [dict(user=dataset.users.main, sort_by=s, limit=contract.limit.maximum)
+                for s in (None, *contract.sort.values)]
+    requests += [dict(user=dataset.users.probes[0] if dataset.users.probes else "dify-conformance-nobody"),
+                 dict(user=dataset.users.main, limit=contract.limit.minimum, last_id=dataset.main_ids[0]
+                      if dataset.main_ids else None)]
+    for params in requests:
+        exchange = api.list(**params)
+        if exchange.status_code != 200:
+            soft.undecidable(Inconclusive(f"{exchange.describe()}: not a 200 to judge"))
+            continue
+        soft.add(validator.schema_violations(exchange) + validator.missing_properties(exchange))
+    soft.finish()
+
+
+@pytest.mark.requirement("SCHEMA-03")
+def test_timestamps_are_epoch_seconds_near_creation(api, contract, dataset):
+    """created_at and updated_at: epoch seconds near when the data was made, updated_at >= created_at"""
+    limit = contract.limit.maximum or contract.limit.default
+    try:
+        walk = walk_pages(api, user=dataset.users.main, sort_by=None, limit=limit, effective_sort="",
+                          effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1), limit or 1))
+    except Inconclusive as error:
+        inconclusive(str(error))
+    items = [(page, item) for page in walk.pages for item in page.items]
+    if not items:
+        inconclusive("the user has no conversations to judge")
+    earliest = dataset.created_from - CLOCK_SKEW_S if dataset.owner_known else None
+    latest = time.time() + CLOCK_SKEW_S
+    found = []
+    for page, item in items:
+        found += timestamp_violations(item, page.exchange, earliest=earliest, latest=latest)
+        if len(found) >= 5:
+            break
+    expect(found)

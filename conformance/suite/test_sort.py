@@ -1,0 +1,63 @@
+"""SORT-01 and SORT-02: each enum value orders by its field in its direction; no sort_by means the
+spec's default order. Equal values may come in any order."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import expect, inconclusive
+from conformance.oracles import Inconclusive, violation
+from conformance.oracles.ordering import first_disorder, sort_key
+from conformance.oracles.page import parse_page
+
+
+def _order_violations(api, contract, dataset, *, sort_by, judged_as, requirement, limit):
+    try:
+        page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
+    except Inconclusive as error:
+        inconclusive(str(error))
+    if not any(sort_key(item, judged_as) is not None for item in page.items):
+        inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
+    index = first_disorder(page.items, judged_as)
+    if index is None:
+        return []
+    before, after = page.items[index - 1], page.items[index]
+    field = judged_as.lstrip("-")
+    asked = f"sort_by={sort_by}" if sort_by is not None else f"no sort_by (default {judged_as})"
+    return [violation(requirement, f"{asked}: item {index + 1} has {field}={after.get(field)} after "
+                      f"{field}={before.get(field)}, not {'descending' if judged_as.startswith('-') else 'ascending'}",
+                      exchange)]
+
+
+def _enum(contract):
+    if not contract.sort.values:
+        pytest.skip("the spec gives sort_by no enum")
+    return contract.sort.values
+
+
+def pytest_generate_tests(metafunc):
+    if "sort_value" in metafunc.fixturenames:
+        from conformance.plugin import STATE
+
+        values = metafunc.config.stash[STATE].contract.sort.values
+        metafunc.parametrize("sort_value", values or ["(none)"], ids=[f"sort_by={v}" for v in values] or None)
+
+
+@pytest.mark.requirement("SORT-01")
+def test_each_sort_value_orders_by_its_field(api, contract, dataset, sort_value):
+    """Items come ordered by the sort_by field, in its direction"""
+    _enum(contract)
+    if not contract.sortable(sort_value):
+        pytest.skip(f"items carry no {sort_value.lstrip('-')} field in the spec: the order cannot be observed")
+    expect(_order_violations(api, contract, dataset, sort_by=sort_value, judged_as=sort_value,
+                             requirement="SORT-01", limit=contract.limit.maximum))
+
+
+@pytest.mark.requirement("SORT-02")
+def test_without_sort_by_the_default_order_applies(api, contract, dataset):
+    """Without sort_by, items come in the spec's default order"""
+    default = contract.sort.default
+    if not default:
+        pytest.skip("the spec gives sort_by no default")
+    expect(_order_violations(api, contract, dataset, sort_by=None, judged_as=default, requirement="SORT-02",
+                             limit=contract.limit.maximum))

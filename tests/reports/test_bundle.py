@@ -1,0 +1,167 @@
+"""certification.zip: written, verified, and every kind of tampering caught with a reason naming the file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import pytest
+
+from conformance.bundle import verify_bundle, write_bundle
+from conformance.reports.har import write_har
+from conformance.reports.html import write_html
+from conformance.reports.junit import write_junit
+from conformance.reports.summary import write_summary
+from conformance.results import SpecInfo, Waiver
+
+from .conftest import SPEC_TEXT, build_run, failing_checks
+
+
+def bundle_of(run, report_dir, spec_file):
+    for write, name in (
+        (write_summary, "summary.json"),
+        (write_junit, "junit.xml"),
+        (write_html, "report.html"),
+    ):
+        write(run, report_dir / name)
+    har = write_har(iter(()), report_dir / "evidence.har", creator_version=run.suite_version)
+    return write_bundle(report_dir, run=run, spec_path=spec_file, har_path=har)
+
+
+@pytest.fixture
+def spec_info(spec_file):
+    return SpecInfo(
+        str(spec_file), hashlib.sha256(SPEC_TEXT.encode()).hexdigest(), "Chatflow App API", "1.0.0"
+    )
+
+
+@pytest.fixture
+def bundle(tmp_path, spec_file, spec_info):
+    run = build_run(failing_checks(), [Waiver("USER-01", "default user")], spec=spec_info)
+    return bundle_of(run, tmp_path, spec_file)
+
+
+def rewrite(path, change, *, update_manifest=False):
+    """Rewrite the zip with ``change(name, data) -> data`` applied to every member."""
+    with zipfile.ZipFile(path) as archive:
+        files = {name: change(name, archive.read(name)) for name in archive.namelist()}
+    if update_manifest:  # a careful forger: checksums made to match
+        manifest = json.loads(files["manifest.json"])
+        manifest["files"] = {
+            n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"
+        }
+        files["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def flip_verdict(name, data):
+    return data.replace(b'"verdict": "fail"', b'"verdict": "pass"') if name == "summary.json" else data
+
+
+def test_written_with_every_file_and_verified(bundle):
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+    assert names == {
+        "manifest.json",
+        "summary.json",
+        "junit.xml",
+        "report.html",
+        "evidence.har",
+        "spec/conversations.en.yaml",
+    }
+    assert set(manifest["files"]) == names - {"manifest.json"} and manifest["bundle_version"] == 1
+    ok, message = verify_bundle(bundle)
+    assert ok, message
+    assert message.startswith("bundle verified: verdict fail, 6 files, spec sha256 ")
+
+
+def test_changed_summary_verdict_is_caught_by_checksum(bundle):
+    rewrite(bundle, flip_verdict)
+    assert verify_bundle(bundle) == (
+        False,
+        "summary.json: sha256 differs from manifest.json (the file was changed)",
+    )
+
+
+def test_changed_summary_verdict_with_forged_checksums_is_caught_by_rederivation(bundle):
+    def flip_both(name, data):
+        data = flip_verdict(name, data)
+        return data.replace(b'"verdict": "fail"', b'"verdict": "pass"') if name == "manifest.json" else data
+
+    rewrite(bundle, flip_both, update_manifest=True)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason.startswith("summary.json: recorded verdict 'pass'")
+
+
+def test_changed_byte_in_junit(bundle):
+    rewrite(
+        bundle, lambda name, data: data.replace(b"LIMIT-02", b"LIMIT-03", 1) if name == "junit.xml" else data
+    )
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason.startswith("junit.xml: sha256 differs")
+
+
+def test_junit_disagreeing_with_summary(bundle):
+    def unfail(name, data):
+        return (
+            data.replace(b"<failure", b"<skipped").replace(b"</failure>", b"</skipped>")
+            if name == "junit.xml"
+            else data
+        )
+
+    rewrite(bundle, unfail, update_manifest=True)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason.startswith("junit.xml: failed requirements [] disagree")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda files: files.pop("evidence.har"), "evidence.har: listed in manifest.json but missing"),
+        (lambda files: files.update({"extra.txt": b"x"}), "extra.txt: in the bundle but not listed"),
+        (lambda files: files.pop("manifest.json"), "manifest.json is missing"),
+    ],
+)
+def test_missing_or_extra_files(bundle, change, expected):
+    with zipfile.ZipFile(bundle) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    change(files)
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason.startswith(expected)
+
+
+def test_manifest_disagreeing_with_summary(bundle):
+    rewrite(bundle, lambda n, d: d.replace(b'"seed": 1234', b'"seed": 99') if n == "manifest.json" else d)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason == "manifest.json: seed 99 disagrees with summary.json 1234"
+
+
+def test_not_a_zip(tmp_path):
+    path = tmp_path / "certification.zip"
+    path.write_bytes(b"not a zip")
+    ok, reason = verify_bundle(path)
+    assert not ok and "not a readable zip archive" in reason
+
+
+def test_stale_waiver_is_reflected_and_verifies(tmp_path, spec_file, spec_info):
+    run = build_run(waivers=[Waiver("SORT-01", "fixed long ago")], spec=spec_info)
+    bundle = bundle_of(run, tmp_path, spec_file)
+    with zipfile.ZipFile(bundle) as archive:
+        summary = json.loads(archive.read("summary.json"))
+    assert summary["verdict"] == "fail" and [w["id"] for w in summary["stale_waivers"]] == ["SORT-01"]
+    assert verify_bundle(bundle) == (
+        True,
+        f"bundle verified: verdict fail, 6 files, spec sha256 {spec_info.sha256}",
+    )
+
+
+def test_error_verdict_verifies_when_its_reason_is_recorded(tmp_path, spec_file, spec_info):
+    bundle = bundle_of(build_run(reason="time budget ran out", spec=spec_info), tmp_path, spec_file)
+    assert verify_bundle(bundle)[0]

@@ -1,0 +1,54 @@
+"""report.html: one self-contained file, verdict first, everything escaped."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from conformance.reports.html import write_html
+
+from .conftest import HOSTILE
+
+
+class _Markup(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attribute_values: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attribute_values += [value or "" for _, value in attrs]
+
+
+def render(run, tmp_path) -> str:
+    write_html(run, tmp_path / "report.html")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # one file, nothing beside it
+    return (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_self_contained_no_external_references(failing_run, tmp_path):
+    markup = _Markup()
+    markup.feed(render(failing_run, tmp_path))
+    assert not {"script", "link", "img", "iframe", "object"} & set(markup.tags)
+    assert not [v for v in markup.attribute_values if "http://" in v or "https://" in v or "url(" in v]
+    assert "svg" in markup.tags and "details" in markup.tags
+
+
+def test_verdict_first_and_hostile_text_escaped(failing_run, tmp_path):
+    text = render(failing_run, tmp_path)
+    assert text.index("FAIL") < text.index("Requirements")
+    assert "verdict-fail" in text and "LIMIT-02" in text
+    assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Stale waivers" not in text and "Waived:" in text
+
+
+def test_error_reason_stale_waivers_and_no_timings(make_run, tmp_path):
+    from conformance.results import Waiver
+
+    run = make_run(
+        [], [Waiver("SORT-01", "old <b>bug</b>")], reason="connection refused <boom>", response_times={}
+    )
+    text = render(run, tmp_path)
+    assert "ERROR" in text and "connection refused &lt;boom&gt;" in text
+    assert "Stale waivers" in text and "old &lt;b&gt;bug&lt;/b&gt;" in text
+    assert "No response was timed" in text

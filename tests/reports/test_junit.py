@@ -1,0 +1,70 @@
+"""junit.xml: one test case per check and one per requirement, ids in names, evidence in failures."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from conformance.catalogue import REQUIREMENTS
+from conformance.reports.junit import write_junit
+
+from .conftest import check, violation
+
+
+def suites(run, tmp_path):
+    root = ET.parse(write_junit(run, tmp_path / "junit.xml")).getroot()
+    return {s.get("name"): s for s in root.iter("testsuite")}
+
+
+def test_one_testcase_per_check_named_with_ids(failing_run, tmp_path):
+    checks = suites(failing_run, tmp_path)["checks"]
+    cases = checks.findall("testcase")
+    assert len(cases) == len(failing_run.checks) == int(checks.get("tests"))
+    for case, result in zip(cases, failing_run.checks, strict=True):
+        assert case.get("name").startswith(result.requirements[0])
+        assert case.get("classname") == "dify_conformance." + result.requirements[0].split("-")[0].lower()
+        assert [p.get("value") for p in case.iter("property") if p.get("name") == "requirement"] == list(
+            result.requirements
+        )
+    assert checks.get("failures") == "2" and checks.get("skipped") == "1" and checks.get("errors") == "0"
+    assert checks.get("timestamp") == failing_run.started_at
+
+
+def test_failure_carries_every_violation(failing_run, tmp_path):
+    [case] = [c for c in suites(failing_run, tmp_path)["checks"] if c.get("name", "").startswith("LIMIT-02")]
+    failure = case.find("failure")
+    assert failure.get("message") == "answered 200, expected a 4xx"
+    assert "limit=101 was clamped to 100" in failure.text and "curl -sS" in failure.text
+    assert "<script>" in failure.text and "Falsifying example" in failure.text
+    [skipped] = [c for c in suites(failing_run, tmp_path)["checks"] if c.find("skipped") is not None]
+    assert "read-only" in skipped.find("skipped").get("message")
+
+
+def test_requirements_suite_one_case_per_requirement(failing_run, tmp_path):
+    cases = {
+        c.get("name").split(" ")[0]: c for c in suites(failing_run, tmp_path)["requirements"].iter("testcase")
+    }
+    assert list(cases) == [r.id for r in REQUIREMENTS]
+    assert cases["LIMIT-02"].find("failure") is not None
+    assert cases["DATA-02"].find("skipped") is not None
+    waived = cases["USER-01"]
+    assert waived.find("failure") is None and "waived" in waived.find("system-out").text
+    assert {p.get("name"): p.get("value") for p in waived.iter("property")}["waived"] == (
+        "this Dify version serves a default user"
+    )
+
+
+def test_illegal_xml_characters_are_stripped(make_run, tmp_path):
+    run = make_run(
+        [
+            check(
+                "AUTH-01",
+                outcome="failed",
+                name="AUTH-01 bell\x07",
+                violations=[violation("AUTH-01", "nul\x00 esc\x1b", body_excerpt="\x0b\ud800x")],
+            )
+        ]
+    )
+    path = write_junit(run, tmp_path / "junit.xml")
+    ET.parse(path)  # well-formed despite the control characters
+    text = path.read_bytes()
+    assert b"\x00" not in text and b"\x1b" not in text and b"\x07" not in text

@@ -1,0 +1,91 @@
+"""The paging oracle over hand-made walks: what it blames, and that a clean walk passes."""
+
+from __future__ import annotations
+
+from conformance.oracles.walk import Walk, judge_walk
+
+from .conftest import item, page
+
+IDS = [f"c{i}" for i in range(7)]
+# Descending by created_at, with ties (c1,c2 share 5; c3,c4,c5 share 3): the tie case.
+ITEMS = [item("c0", 6), item("c1", 5), item("c2", 5), item("c3", 3), item("c4", 3), item("c5", 3), item("c6", 1)]
+
+
+def walk_of(chunks, has_more=None, stop="empty"):
+    pages = []
+    for index, chunk in enumerate(chunks):
+        more = has_more[index] if has_more else index < len(chunks) - 2
+        pages.append(page(chunk, more, limit=3))
+    return Walk("-created_at", 3, tuple(pages), stop, bound=5)
+
+
+def requirements(violations):
+    return sorted({v.requirement for v in violations})
+
+
+def test_a_clean_walk_with_ties_passes():
+    walk = walk_of([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []])
+    assert judge_walk(walk, expected=set(IDS), owner_known=True) == []
+
+
+def test_a_skipped_conversation_is_a_gap():
+    walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
+    found = judge_walk(walk, expected=set(IDS), owner_known=True)
+    assert requirements(found) == ["PAGE-01"]
+    assert "never visited" in found[0].message and "c3" in found[0].message
+
+
+def test_a_repeated_conversation_is_a_repeat_not_a_has_more_fault():
+    walk = walk_of([ITEMS[0:3], ITEMS[2:5], ITEMS[5:7], []])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["PAGE-01"]
+
+
+def test_has_more_false_too_early_is_page_02_only():
+    walk = walk_of([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []], has_more=[True, False, False, False])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["PAGE-02"]
+
+
+def test_has_more_true_on_the_last_page_is_page_02():
+    walk = walk_of([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []], has_more=[True, True, True, False])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["PAGE-02"]
+
+
+def test_a_short_page_on_a_clean_walk_is_limit_01():
+    walk = walk_of([ITEMS[0:2], ITEMS[2:5], ITEMS[5:7], []])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-01"]
+
+
+def test_another_users_item_is_user_02_in_write_mode_and_page_01_in_read_only():
+    stranger = item("x9", 4)
+    walk = walk_of([ITEMS[0:3], [ITEMS[3], stranger, ITEMS[4]], ITEMS[5:7], []])
+    assert "USER-02" in requirements(judge_walk(walk, expected=set(IDS), owner_known=True))
+    assert "USER-02" not in requirements(judge_walk(walk, expected=set(IDS), owner_known=False))
+
+
+def test_disorder_inside_a_page_is_sort_01_and_not_also_blamed_on_the_boundary():
+    shuffled = [ITEMS[6], ITEMS[0], ITEMS[1]]
+    walk = walk_of([shuffled, ITEMS[2:5], [ITEMS[5]], []])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["SORT-01"]
+
+
+def test_disorder_across_a_boundary_is_page_01():
+    walk = walk_of([ITEMS[3:6], ITEMS[0:3], ITEMS[6:7], []])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["PAGE-01"]
+
+
+def test_a_walk_that_never_ends_and_a_loop_are_page_01():
+    endless = walk_of([ITEMS[0:3]] * 5, has_more=[True] * 5, stop="bound")
+    assert "PAGE-01" in requirements(judge_walk(endless, expected=set(IDS), owner_known=True))
+    loop = walk_of([ITEMS[0:3], ITEMS[0:3]], has_more=[True, True], stop="loop")
+    assert "PAGE-01" in requirements(judge_walk(loop, expected=set(IDS), owner_known=True))
+
+
+def test_an_empty_user_walks_clean():
+    walk = Walk("-created_at", 3, (page([], False, limit=3),), "empty", bound=2)
+    assert judge_walk(walk, expected=set(), owner_known=True) == []
+
+
+def test_evidence_names_the_request_without_the_key():
+    walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
+    found = judge_walk(walk, expected=set(IDS), owner_known=True)
+    assert found[0].request.startswith("curl") and found[0].status_code == 200
