@@ -56,8 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                      help="passed to pytest, e.g. -- -n 2")
 
-    serve = sub.add_parser("serve", help="run the bundled reference server", add_help=False)
-    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
+    sub.add_parser("serve", help="run the bundled reference server (dify-conformance serve --help)", add_help=False)
 
     requirements = sub.add_parser("requirements", help="print the requirement catalogue")
     requirements.add_argument("--json", action="store_true", help="as JSON")
@@ -68,14 +67,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the server parses its own flags (argparse's REMAINDER drops leading ones)
+        from .server.__main__ import main as serve_main
+
+        return serve_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
-        if args.command == "serve":
-            from .server.__main__ import main as serve_main
-
-            return serve_main(args.serve_args)
         if args.command == "requirements":
             return _requirements(as_json=args.json)
         if args.command == "verify":

@@ -193,7 +193,7 @@ class HttpClient:
         except requests.exceptions.ReadTimeout:
             error = f"no response within {timeout:g} s"
         except requests.exceptions.ConnectionError as exc:
-            error = f"connection failed: {_first_line(exc)}"
+            error = f"connection failed: {_connection_failure(exc)}"
         except requests.exceptions.RequestException as exc:
             error = f"request failed: {_first_line(exc)}"
         for secret in self._secrets:
@@ -251,6 +251,32 @@ def _is_http_date(value: str) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """The root cause of a connection error in a few words, not urllib3's nested repr."""
+    cause: BaseException | None = exc
+    seen = 0
+    while cause is not None and seen < 8:
+        seen += 1
+        reason = getattr(cause, "reason", None)
+        if isinstance(reason, BaseException):
+            cause = reason
+            continue
+        if cause.args and isinstance(cause.args[-1], BaseException):
+            cause = cause.args[-1]
+            continue
+        break
+    text = str(cause) if cause is not None else str(exc)
+    lowered = text.lower()
+    for needle, words in (("refused", "connection refused"), ("reset", "connection reset by the target"),
+                          ("name or service not known", "unknown host"), ("nodename nor servname", "unknown host"),
+                          ("failed to resolve", "unknown host"), ("remote end closed", "the target closed the "
+                          "connection without a response"), ("aborted", "connection aborted"),
+                          ("no route to host", "no route to host"), ("network is unreachable", "network unreachable")):
+        if needle in lowered:
+            return words
+    return _first_line(cause or exc)
 
 
 def _first_line(exc: BaseException) -> str:

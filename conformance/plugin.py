@@ -124,6 +124,9 @@ def _register_hypothesis_profile(profile: Any) -> None:
         database=None,  # reproducible from --seed alone, and nothing written to the user's directory
         print_blob=True,
         suppress_health_check=list(hypothesis.HealthCheck),
+        # No "explain" phase: it re-runs failing examples, each a series of requests, to annotate them.
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate, hypothesis.Phase.target,
+                hypothesis.Phase.shrink],
     )
     hypothesis.settings.load_profile(f"dify-conformance-{profile.name}")
 

@@ -30,7 +30,7 @@ def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: 
     lim = effective_limit(contract, limit)
     walk = walk_pages(api, user=user or dataset.users.main, sort_by=sort_by, limit=limit,
                       effective_sort=effective_sort(contract, sort_by), effective_limit=lim,
-                      bound=page_bound(dataset.total, lim))
+                      bound=page_bound(dataset.total))
     return judge_walk(walk, expected=set(dataset.main_ids), owner_known=dataset.owner_known)
 
 

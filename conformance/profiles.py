@@ -20,15 +20,16 @@ class Profile:
     bursts: int  # distinct seconds the main user's conversations are made in
 
     def seed_plan(self, contract: Contract) -> SeedPlan:
-        """Enough conversations to cross page boundaries at the limits tested, from the spec's numbers.
+        """Enough conversations to cross page boundaries at every limit tested, from the spec's numbers.
 
-        quick: past the default page (default * 1.5 + 3); full: past the maximum page (maximum + 2),
-        so that a full page at the maximum is followed by more.
+        Past the maximum page (maximum + 2), so that even a full page at the maximum is followed by
+        more: a server that serves fewer items than asked at a large limit cannot hide behind a small
+        data set. Without a maximum: past the default page.
         """
-        default = contract.limit.default or contract.limit.minimum or 10
-        if self.name == "full" and contract.limit.maximum is not None:
+        if contract.limit.maximum is not None:
             count = contract.limit.maximum + 2
         else:
+            default = contract.limit.default or contract.limit.minimum or 10
             count = default + default // 2 + 3
         return SeedPlan(main_count=count, twin_count=3, bursts=self.bursts)
 

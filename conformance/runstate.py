@@ -59,9 +59,9 @@ def start_reference_server(contract: Contract) -> Target:
     if contract.limit.default is not None:
         args += ["--limit-default", str(contract.limit.default)]
     if contract.sort.values:
-        args += ["--sort-values", ",".join(contract.sort.values)]
+        args += [f"--sort-values={','.join(contract.sort.values)}"]  # "=": a value may start with "-"
     if contract.sort.default:
-        args += ["--sort-default", contract.sort.default]
+        args += [f"--sort-default={contract.sort.default}"]
     if not contract.user_required:
         args += ["--user-optional"]
     server = ReferenceServer(api_keys=[api_key], extra_args=args)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from .api import ServiceApi
 from .oracles.page import Page, is_server_error, parse_page
-from .oracles.walk import Walk
+from .exchange import Exchange
+from .oracles.walk import StopReason, Walk
 
 __all__ = ["walk_pages", "page_bound"]
 
 
-def page_bound(total: int, limit: int) -> int:
-    """How many pages a walk may take: every page full, plus the empty end page, plus slack for one short page."""
-    return -(-total // limit) + 2
+def page_bound(total: int) -> int:
+    """How many pages a walk may take: one new conversation per page at the least, plus the empty end page.
+
+    Not the fewest pages the limit allows: a server whose pages are short (LIMIT-01) must still be
+    walked to the end, so that its short pages are not blamed on the cursor (PAGE-01).
+    """
+    return total + 2
 
 
 def walk_pages(
@@ -31,18 +36,23 @@ def walk_pages(
     pages: list[Page] = []
     cursors: set[str] = set()
     last_id: str | None = None
+
+    def ended(stop: StopReason, rejected: Exchange | None = None) -> Walk:
+        return Walk(effective_sort, effective_limit, sort_by is not None, tuple(pages), stop, rejected, bound,
+                    limit_explicit=limit is not None)
+
     while len(pages) < bound:
         exchange = api.list(user=user, limit=limit, sort_by=sort_by, last_id=last_id)
-        if last_id is not None and exchange.status_code is not None and exchange.status_code != 200 \
-                and not is_server_error(exchange):
-            return Walk(effective_sort, effective_limit, tuple(pages), "rejected", exchange, bound)
+        refused = exchange.status_code is not None and exchange.status_code != 200 and not is_server_error(exchange)
+        if last_id is not None and refused:
+            return ended("rejected", exchange)
         page = parse_page(exchange)
         pages.append(page)
         if not page.items:
-            return Walk(effective_sort, effective_limit, tuple(pages), "empty", bound=bound)
+            return ended("empty")
         if last_id is not None:
             cursors.add(last_id)
         last_id = page.last_id
         if last_id in cursors:
-            return Walk(effective_sort, effective_limit, tuple(pages), "loop", bound=bound)
-    return Walk(effective_sort, effective_limit, tuple(pages), "bound", bound=bound)
+            return ended("loop")
+    return ended("bound")

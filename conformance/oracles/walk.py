@@ -27,13 +27,25 @@ StopReason = Literal["empty", "bound", "loop", "rejected"]
 class Walk:
     sort_value: str  # the order in effect (explicit, or the spec's default)
     limit: int  # the limit in effect
+    sort_explicit: bool  # False: no sort_by was sent, so a wrong order breaks SORT-02, not SORT-01
     pages: tuple[Page, ...]
     stop: StopReason
     rejected: Exchange | None = None  # the non-200 answer to a cursor the server itself served
     bound: int = 0  # how many pages the walk was allowed
 
     def describe(self) -> str:
-        return f"walk sort_by={self.sort_value} limit={self.limit}"
+        sort = f"sort_by={self.sort_value}" if self.sort_explicit else f"no sort_by (default {self.sort_value})"
+        return f"walk {sort} limit={self.limit}"
+
+    limit_explicit: bool = True  # False: no limit was sent, so wrong page sizes break LIMIT-03
+
+    @property
+    def order_requirement(self) -> str:
+        return "SORT-01" if self.sort_explicit else "SORT-02"
+
+    @property
+    def size_requirement(self) -> str:
+        return "LIMIT-01" if self.limit_explicit else "LIMIT-03"
 
 
 def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> list[Violation]:
@@ -53,10 +65,10 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
         disorder = first_disorder(page.items, walk.sort_value)
         if disorder is not None:
             sort_broken = True
-            found.append(violation("SORT-01", f"{where}, page {index + 1}: item {disorder + 1} is out of "
+            found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
                                    f"{walk.sort_value} order with the item before it", page.exchange))
         if len(page.items) > walk.limit:
-            found.append(violation("LIMIT-01", f"{where}, page {index + 1}: {len(page.items)} items, more than "
+            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, more than "
                                    f"the limit {walk.limit}", page.exchange))
         for conversation_id in page.ids:
             if conversation_id in seen:
@@ -82,13 +94,15 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
         found.append(violation("PAGE-01", f"{where}: {len(gaps)} of {len(expected)} conversation(s) never "
                                f"visited, e.g. {sorted(gaps)[0]}", last))
     found.extend(_stop_violations(walk))
-    boundary = None if sort_broken else _first_boundary_disorder(walk)
+    clean = not (foreign or repeats or gaps) and walk.stop == "empty"
+    # Pages in order inside, out of order across a boundary, every conversation visited once: the
+    # order is wrong, not the cursor (at limit 1 this is the only way a wrong order shows).
+    boundary = None if sort_broken or not clean else _first_boundary_disorder(walk)
     if boundary is not None:
-        found.append(violation("PAGE-01", f"{where}: page {boundary + 1} starts out of {walk.sort_value} order "
-                               "with the end of the page before it", pages[boundary].exchange))
+        found.append(violation(walk.order_requirement, f"{where}: page {boundary + 1} starts out of "
+                               f"{walk.sort_value} order with the end of the page before it", pages[boundary].exchange))
     found.extend(_first_page_has_more(walk, expected))
-    clean = not (foreign or repeats or gaps or boundary is not None) and walk.stop == "empty"
-    if clean:
+    if clean and boundary is None:
         found.extend(_has_more_along(walk))
         found.extend(_page_sizes(walk))
     return found
@@ -157,5 +171,5 @@ def _page_sizes(walk: Walk) -> list[Violation]:
     if not short:
         return []
     index, page = short[0]
-    return [violation("LIMIT-01", f"{walk.describe()}, page {index + 1}: {len(page.items)} items while more "
+    return [violation(walk.size_requirement, f"{walk.describe()}, page {index + 1}: {len(page.items)} items while more "
                       f"conversations followed; expected {walk.limit}", page.exchange)]

@@ -57,6 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--sort-default -updated_at`` -> ``--sort-default=-updated_at``.
+
+    argparse reads a value starting with "-" as another option; sort values do start with "-", and
+    callers naturally pass them as separate words.
+    """
+    takes_value = {flag for action in parser._actions if action.nargs is None and action.option_strings
+                   and not isinstance(action, argparse._StoreTrueAction) for flag in action.option_strings}
+    result: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token in takes_value and index + 1 < len(argv):
+            result.append(f"{token}={argv[index + 1]}")
+            index += 2
+        else:
+            result.append(token)
+            index += 1
+    return result
+
+
 def _api_keys(given: list[str]) -> tuple[list[str], bool]:
     """The keys to accept and whether one was generated."""
     raw = given or [os.environ.get("DIFY_API_KEY", "")]
@@ -81,7 +102,9 @@ def _policy(args: argparse.Namespace) -> ServerPolicy:
 def _listen(host: str, port: int) -> socket.socket:
     """A listening socket, bound before uvicorn starts, so that port 0 gives a real port to print."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only switches Nagle off (TCP_NODELAY) on sockets that do, and
+    # without it every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -89,7 +112,6 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -115,7 +137,8 @@ def _fail(message: str, status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(_attach_values(sys.argv[1:] if argv is None else list(argv), parser))
         if args.list_faults:
             _list_faults()
             return 0
@@ -147,7 +170,10 @@ def _serve(args: argparse.Namespace, keys: list[str], generated: bool, policy: S
         print(f"{_PROG}: no API key given; generated one for this run: {keys[0]}", file=sys.stderr, flush=True)
     if faults:
         print(f"{_PROG}: faults on: {', '.join(faults)}", file=sys.stderr, flush=True)
-    _run(app, sock, args.access_log)
+    try:
+        _run(app, sock, args.access_log)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn shut down cleanly, then re-raised the signal
+        return 130
     return 0
 
 

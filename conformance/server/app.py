@@ -80,7 +80,7 @@ def create_app(db_url: str, api_keys: Sequence[str], policy: ServerPolicy, fault
 
     def list_conversations(request: Request) -> Response:  # sync: Starlette runs it in the thread pool
         app_id = auth.app_id(request.headers.get("authorization"))
-        return lister.list(app_id, request.scope["query_string"])
+        return lister.respond(app_id, request.scope["query_string"])
 
     async def chat_messages(request: Request) -> Response:
         return await chat.handle(request, auth.app_id(request.headers.get("authorization")))

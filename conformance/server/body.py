@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .db import MAX_OWNER_KEY_BYTES, Database
+from .db import MAX_OWNER_KEY_BYTES, Database, owner_key
 from .errors import ApiError, invalid_param
 
 __all__ = ["read_json_object", "string_field", "optional_string", "bool_field", "required_user", "MAX_BODY_BYTES"]
@@ -76,10 +76,12 @@ def bool_field(body: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def required_user(body: dict[str, Any], db: Database) -> str:
-    user = string_field(body, "user", db)
-    if not user:
+def required_user(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if user is None or user == "":
         raise invalid_param("user is required.")
-    if len(user.encode("utf-8")) > MAX_OWNER_KEY_BYTES:
-        raise invalid_param(f"user must be at most {MAX_OWNER_KEY_BYTES} bytes long.")
+    if not isinstance(user, str):
+        raise invalid_param("user must be a string.")
+    if len(owner_key(user).encode("utf-8")) > MAX_OWNER_KEY_BYTES:
+        raise invalid_param(f"user is too long (at most about {MAX_OWNER_KEY_BYTES} bytes).")
     return user

@@ -53,15 +53,16 @@ class ChatHandler:
 
     async def handle(self, request: Request, app_id: str) -> Response:
         body = await read_json_object(request)
-        user = required_user(body, self.db)
+        user = required_user(body)
         query = string_field(body, "query", self.db)
         mode = body.get("response_mode", "streaming")  # the spec's default
         if mode not in ("blocking", "streaming"):
             raise invalid_param("response_mode must be blocking or streaming.")
-        inputs = body.get("inputs") or {}
+        inputs = body.get("inputs")
+        inputs = {} if inputs is None else inputs
         if not isinstance(inputs, dict):
             raise invalid_param("inputs must be an object.")
-        if not isinstance(body.get("files") or [], list):
+        if body.get("files") is not None and not isinstance(body["files"], list):
             raise invalid_param("files must be a list.")
         auto_name = bool_field(body, "auto_generate_name", True)
         conversation_id = optional_string(body, "conversation_id", self.db) or None

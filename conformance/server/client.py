@@ -48,7 +48,7 @@ class ServerClient:
             body["conversation_id"] = conversation_id
         return self.session.post(f"{self.base_url}/chat-messages", json=body, timeout=self.timeout)
 
-    def list(self, params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+    def list_raw(self, params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
              **kwargs: Any) -> requests.Response:
         return self.session.get(f"{self.base_url}/conversations", params=params, timeout=self.timeout, **kwargs)
 
@@ -77,7 +77,7 @@ class ServerClient:
 
     def page(self, **params: Any) -> dict[str, Any]:
         """One list page (``user=``, ``last_id=``, ``limit=``, ``sort_by=``; None values are left out)."""
-        return _json(_expect(self.list({k: v for k, v in params.items() if v is not None}), 200))
+        return _json(_expect(self.list_raw({k: v for k, v in params.items() if v is not None}), 200))
 
     def walk(self, user: str, *, sort_by: str | None = None, limit: int | None = None,
              max_pages: int = 10_000) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ class ConversationHandler:
 
     async def rename(self, request: Request, app_id: str) -> Response:
         body = await read_json_object(request)
-        user = required_user(body, self.db)
+        user = required_user(body)
         conversation_id = _conversation_id(request)
         auto_generate = bool_field(body, "auto_generate", False)
         name = optional_string(body, "name", self.db)
@@ -46,7 +46,7 @@ class ConversationHandler:
 
     async def delete(self, request: Request, app_id: str) -> Response:
         body = await read_json_object(request, empty_ok=True)
-        user = required_user(body, self.db)
+        user = required_user(body)
         conversation_id = _conversation_id(request)
         deleted = await run_in_threadpool(self.db.delete, app_id, owner_key(user), conversation_id)
         if not deleted:

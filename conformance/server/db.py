@@ -4,9 +4,9 @@ SQLite (the default, in memory or in a file) gets one lock around every database
 SQLite allows one writer at a time and the in-memory database is a single shared connection;
 other databases (PostgreSQL) rely on their transactions.
 
-Users are stored as *owner keys*: ``"u:" + the user string`` for real users and a key without that
-prefix for the default end user, so the default user can never equal any user string. Owner keys
-are compared with ``=`` (binary in SQLite and PostgreSQL), never normalised.
+Users are stored as *owner keys*: ``"u:" + the user string`` (NUL escaped) for real users and a key
+without that prefix for the default end user, so the default user can never equal any user string.
+Owner keys are compared with ``=`` (binary in SQLite and PostgreSQL), never normalised.
 """
 
 from __future__ import annotations
@@ -64,7 +64,12 @@ messages = sa.Table(
 
 
 def owner_key(user: str) -> str:
-    return "u:" + user
+    """The stored key of a user string: one-to-one, and storable in any database.
+
+    NUL is written as a backslash and a zero (PostgreSQL text cannot hold NUL); backslashes are
+    doubled so that no two user strings share a key.
+    """
+    return "u:" + user.replace("\\", "\\\\").replace("\x00", "\\0")
 
 
 class UserMatch(Enum):

@@ -27,6 +27,7 @@ __all__ = ["ConversationLister", "parse_query", "render_item", "UUID_PATTERN"]
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take "１０", "1_0", " 5 "
+_HUGE = 10**18  # what a limit of more than 18 digits is read as: out of range either way
 _FETCH_CAP = 2**31  # the most rows one page asks the database for, whatever limit a fault lets through
 
 
@@ -67,7 +68,7 @@ class ConversationLister:
         self._rng_lock = threading.Lock()
         self._last_orders: dict[tuple[Any, ...], tuple[str, ...]] = {}  # by request, for unstable-ties
 
-    def list(self, app_id: str, raw_query: bytes) -> Response:
+    def respond(self, app_id: str, raw_query: bytes) -> Response:
         request = self._validate(parse_query(raw_query))
         cursor, owner = self._cursor(app_id, request)
         rows, has_more = self._page(app_id, request, owner, cursor)
@@ -91,8 +92,6 @@ class ConversationLister:
             if required and "user-missing-served" not in faults:
                 raise invalid_param("user is required.")
             return Owner(DEFAULT_OWNER_KEY)
-        if not self.db.accepts_text(user):
-            raise invalid_param("user must not contain NUL characters.")
         if "server-error-on-odd-input" in faults and not user.isascii():
             raise server_error()
         if "users-not-isolated" in faults:
@@ -121,7 +120,9 @@ class ConversationLister:
 
     def _integer(self, raw: str) -> int:
         if _INTEGER.fullmatch(raw):
-            return int(raw)
+            digits = raw.lstrip("+-").lstrip("0") or "0"  # int() refuses more than 4300 digits, zeros too
+            magnitude = _HUGE if len(digits) > 18 else int(digits)  # far out of any range either way
+            return -magnitude if raw.startswith("-") else magnitude
         if "limit-non-integer-accepted" in self.faults:
             try:
                 number = float(raw)

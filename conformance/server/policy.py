@@ -27,8 +27,8 @@ class ServerPolicy:
         if not self.limit_min <= self.limit_default <= self.limit_max:
             found.append(f"limits must satisfy min <= default <= max, got min={self.limit_min}, "
                          f"default={self.limit_default}, max={self.limit_max}")
-        if self.limit_min < 1:
-            found.append(f"the minimum limit must be at least 1, got {self.limit_min}")
+        if self.limit_min < 0:
+            found.append(f"the minimum limit must not be negative, got {self.limit_min}")
         if not self.sort_values:
             found.append("at least one sort value is needed")
         for value in self.sort_values:
@@ -43,9 +43,9 @@ class ServerPolicy:
 
     def as_args(self) -> list[str]:
         """The command-line flags that give a server this policy."""
-        args = ["--limit-min", str(self.limit_min), "--limit-max", str(self.limit_max),
-                "--limit-default", str(self.limit_default), "--sort-values", ",".join(self.sort_values),
-                "--sort-default", self.sort_default]
+        args = [f"--limit-min={self.limit_min}", f"--limit-max={self.limit_max}",
+                f"--limit-default={self.limit_default}", f"--sort-values={','.join(self.sort_values)}",
+                f"--sort-default={self.sort_default}"]  # "=": the values may start with "-"
         return args if self.user_required else [*args, "--user-optional"]
 
 

@@ -95,7 +95,7 @@ class ReferenceServer:
         env = dict(os.environ)
         env["DIFY_API_KEY"] = ",".join(self.api_keys)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH", "")) if p)
-        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by close())
         started = time.perf_counter()
         self._process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
@@ -103,7 +103,10 @@ class ReferenceServer:
         )
         line = self._ready_line()
         if line is None or not line.startswith(READY_PREFIX):
-            code = self._process.poll()
+            try:  # stdout closed: the process is exiting, let its status arrive
+                code: int | None = self._process.wait(1)
+            except subprocess.TimeoutExpired:
+                code = None
             why = f"exited with status {code}" if code is not None else \
                 f"did not report ready within {self.startup_timeout:g} s"
             self.stop()

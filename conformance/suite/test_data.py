@@ -15,7 +15,7 @@ from conformance.walker import page_bound, walk_pages
 def _listed_ids(api, contract, user, expected):
     limit = contract.limit.maximum or contract.limit.default
     walk = walk_pages(api, user=user, sort_by=None, limit=limit, effective_sort="", effective_limit=limit or 0,
-                      bound=page_bound(expected, limit or 1))
+                      bound=page_bound(expected))
     return [i for page in walk.pages for i in page.ids], walk.pages[-1].exchange
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 
 from conformance.checks import expect
 from conformance.oracles import violation
@@ -90,7 +90,8 @@ def test_generated_requests(mode, operation, api, contract, validator, users, pr
 
     strategy = operation.as_strategy(generation_mode=GenerationMode(mode))
 
-    @settings(max_examples=profile.generated_examples)
+    # No shrinking: a generated request is its own evidence, and shrinking one costs hundreds of requests.
+    @settings(max_examples=profile.generated_examples, phases=[Phase.explicit, Phase.reuse, Phase.generate])
     @given(case=strategy)
     def generated(case):
         _judge(api, contract, validator, users, case)

@@ -13,7 +13,9 @@ from conformance.checks import expect, inconclusive
 from conformance.oracles import Inconclusive
 from conformance.probes import judged_walk
 
-WALK_REQUIREMENTS = ("PAGE-01", "PAGE-02", "LIMIT-01", "SORT-01", "USER-02")
+# What a walk is there to judge. It also reports LIMIT-01, SORT-01/02 and USER-02 violations it
+# sees, but those requirements count as checked only by their own checks.
+WALK_REQUIREMENTS = ("PAGE-01", "PAGE-02")
 
 
 def _sorts(contract):
@@ -60,10 +62,13 @@ def test_random_walks_visit_every_conversation_once(api, contract, dataset):
     """Walks at random limits and sorts visit every conversation once (property)"""
     if not contract.limit.bounded:
         pytest.skip("the spec gives limit no bounds")
-    small = st.integers(min_value=contract.limit.minimum, max_value=max(contract.limit.minimum,
-                                                                        min(contract.limit.maximum, dataset.total)))
+    low = contract.limit.minimum
+    high = max(low, min(contract.limit.maximum, dataset.total))
+    # Drawn as a distance below the top, so that shrinking heads for large limits: short walks, and a
+    # failing example is made minimal in a few requests instead of hundreds.
+    limits = st.integers(min_value=0, max_value=high - low).map(lambda below: high - below)
 
-    @given(sort_by=st.sampled_from(_sorts(contract)), limit=small)
+    @given(sort_by=st.sampled_from(_sorts(contract)), limit=limits)
     def walk(sort_by, limit):
         expect(_walk(api, contract, dataset, sort_by, limit))
 

@@ -39,7 +39,7 @@ def test_timestamps_are_epoch_seconds_near_creation(api, contract, dataset):
     limit = contract.limit.maximum or contract.limit.default
     try:
         walk = walk_pages(api, user=dataset.users.main, sort_by=None, limit=limit, effective_sort="",
-                          effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1), limit or 1))
+                          effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1)))
     except Inconclusive as error:
         inconclusive(str(error))
     items = [(page, item) for page in walk.pages for item in page.items]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -13,18 +14,20 @@ from conformance.server.process import ReferenceServer
 
 KEY_A = "app-server-tests-key-a"
 KEY_B = "app-server-tests-key-b"
+# Another database for the shared server, e.g. postgresql+psycopg://user@host/db (default: in-memory SQLite).
+TEST_DB = os.environ.get("REFERENCE_SERVER_TEST_DB") or None
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ReferenceServer]:
     """A conforming server with two apps (keys A and B), in-memory database, default policy."""
-    with ReferenceServer([KEY_A, KEY_B]) as running:
+    with ReferenceServer([KEY_A, KEY_B], db_url=TEST_DB) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def optional_user_server() -> Iterator[ReferenceServer]:
-    with ReferenceServer([KEY_A], policy=ServerPolicy(user_required=False)) as running:
+    with ReferenceServer([KEY_A], db_url=TEST_DB, policy=ServerPolicy(user_required=False)) as running:
         yield running
 
 

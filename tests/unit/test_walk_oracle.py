@@ -16,7 +16,7 @@ def walk_of(chunks, has_more=None, stop="empty"):
     for index, chunk in enumerate(chunks):
         more = has_more[index] if has_more else index < len(chunks) - 2
         pages.append(page(chunk, more, limit=3))
-    return Walk("-created_at", 3, tuple(pages), stop, bound=5)
+    return Walk("-created_at", 3, True, tuple(pages), stop, bound=5)
 
 
 def requirements(violations):
@@ -68,9 +68,15 @@ def test_disorder_inside_a_page_is_sort_01_and_not_also_blamed_on_the_boundary()
     assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["SORT-01"]
 
 
-def test_disorder_across_a_boundary_is_page_01():
+def test_disorder_across_a_boundary_of_a_complete_walk_is_an_order_fault():
     walk = walk_of([ITEMS[3:6], ITEMS[0:3], ITEMS[6:7], []])
-    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["PAGE-01"]
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["SORT-01"]
+
+
+def test_without_sort_by_a_wrong_order_is_sort_02():
+    walk = walk_of([[ITEMS[6], ITEMS[0], ITEMS[1]], ITEMS[2:5], [ITEMS[5]], []])
+    walk = Walk(walk.sort_value, walk.limit, False, walk.pages, walk.stop, bound=walk.bound)
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["SORT-02"]
 
 
 def test_a_walk_that_never_ends_and_a_loop_are_page_01():
@@ -81,7 +87,7 @@ def test_a_walk_that_never_ends_and_a_loop_are_page_01():
 
 
 def test_an_empty_user_walks_clean():
-    walk = Walk("-created_at", 3, (page([], False, limit=3),), "empty", bound=2)
+    walk = Walk("-created_at", 3, True, (page([], False, limit=3),), "empty", bound=2)
     assert judge_walk(walk, expected=set(), owner_known=True) == []
 
 

@@ -1,0 +1,37 @@
+"""The suite's mutation score: against the reference server with each fault switched on, the run
+fails (or, for a SHOULD, reports the failure) and names the requirement the fault breaks.
+
+Each fault is one named deviation (conformance/server/faults.py). Fixed seeds: a fault the suite
+misses is a hard, reproducible failure here, never retried.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.catalogue import Level, requirement
+from conformance.server.faults import FAULTS
+from conformance.server.process import ReferenceServer
+from conftest import SHARED
+
+from .conftest import SELFTEST_KEY
+
+OPTIONAL_USER_SPEC = SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json"
+# Faults that only exist where the spec makes `user` optional (the server then serves a default user).
+NEEDS_OPTIONAL_USER = {"user-missing-rejected"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_each_fault_fails_the_requirement_it_breaks(fault, suite):
+    optional = fault in NEEDS_OPTIONAL_USER
+    with ReferenceServer(api_keys=[SELFTEST_KEY], faults=[fault], seed=1,
+                         extra_args=["--user-optional"] if optional else []) as server:
+        spec = ["--spec", str(OPTIONAL_USER_SPEC)] if optional else []
+        run = suite("--base-url", server.base_url, "--seed", "7", *spec)
+    breaks = set(FAULTS[fault].breaks)
+    assert (run.report_dir / "summary.json").is_file(), run.explain()
+    assert breaks <= run.failed, f"{fault} should fail {sorted(breaks)}\n{run.explain()}"
+    must = any(requirement(r).level is Level.MUST for r in breaks)
+    assert run.exit_code == (1 if must else 0), run.explain()
+    assert run.summary["verdict"] == ("fail" if must else "pass"), run.explain()
