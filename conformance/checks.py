@@ -6,14 +6,14 @@ requirement each violation names, not merely to the test that saw it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 
 from .oracles import Inconclusive
 from .results import Violation
 
-__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks"]
+__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks", "decided", "run_property"]
 
 
 class ConformanceFailure(AssertionError):
@@ -69,4 +69,27 @@ class SoftChecks:
     def finish(self) -> None:
         expect(self.violations)
         if not self.decided and self.undecided:
-            inconclusive(self.undecided[0] + (f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""))
+            more = f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""
+            inconclusive(self.undecided[0] + more)
+
+
+def decided(judge: Callable[[], Iterable[Violation]]) -> None:
+    """Inside a hypothesis example: fail on violations; an undecidable example (a 5xx, no answer) is
+    rejected rather than skipped, so a target failing at random does not make the property flaky."""
+    import hypothesis
+
+    try:
+        found = list(judge())
+    except Inconclusive:
+        hypothesis.reject()
+    expect(found)
+
+
+def run_property(test: Callable[[], None]) -> None:
+    """Run a @given test; when no example could be decided, the check is inconclusive (skipped)."""
+    import hypothesis.errors
+
+    try:
+        test()
+    except hypothesis.errors.Unsatisfiable:
+        inconclusive("no example could be decided: the responses were server errors or unusable (see ROBUST-01)")

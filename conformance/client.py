@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
+import urllib3
 
 from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
@@ -92,17 +96,49 @@ class HttpClient:
         self._session = session or requests.Session()
         self._session.trust_env = False  # no proxies or .netrc credentials picked up behind the user's back
         self._pacer = _Pacer(settings.rate_limit)
-        self._secrets = [s for s in (settings.api_key,) if s]
+        self._secrets: list[str] = []
+        self._secrets_lock = threading.Lock()
+        if settings.api_key:
+            self._hide(settings.api_key)
         self.throttled = 0  # 429 answers seen
         self.throttle_wait_s = 0.0
 
     def close(self) -> None:
         self._session.close()
 
+    def _hide(self, secret: str) -> None:
+        """Redact ``secret`` from now on: as sent, and as a URL's path or query would carry it."""
+        forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+        with self._secrets_lock:  # longest first: no partial leftovers
+            self._secrets = sorted(set(self._secrets) | forms, key=len, reverse=True)
+        _LOG_GUARD.add(forms)
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text
+
+    def _redact_body(self, body: bytes) -> bytes:
+        """The body without the key: as is, URL-encoded, or hidden in JSON escapes (``\\u0061pp-...``)."""
+        for secret in self._secrets:
+            body = body.replace(secret.encode("utf-8"), REDACTED.encode("ascii"))
+        if not self._secrets or b"\\" not in body:
+            return body
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except ValueError:
+            return body
+        cleaned = self._redact_json(data)
+        return json.dumps(cleaned, ensure_ascii=False).encode("utf-8") if cleaned != data else body
+
+    def _redact_json(self, data: Any) -> Any:
+        if isinstance(data, str):
+            return self.redact(data)
+        if isinstance(data, list):
+            return [self._redact_json(item) for item in data]
+        if isinstance(data, dict):
+            return {self.redact(key): self._redact_json(value) for key, value in data.items()}
+        return data
 
     def send(
         self,
@@ -142,6 +178,10 @@ class HttpClient:
         elif isinstance(auth, BearerOverride):
             headers["Authorization"] = auth.header
             shown.append(("Authorization", auth.shown))
+            if auth.shown != auth.header:  # e.g. the key with one character changed: nearly the key itself
+                for hidden in (auth.header, auth.header.partition(" ")[2]):
+                    if len(hidden) > 3 and hidden not in auth.shown:
+                        self._hide(hidden)
         for name, value in extra:
             headers[name] = value
             shown.append((name, self.redact(value)))
@@ -182,12 +222,12 @@ class HttpClient:
             )
             try:
                 status = response.status_code
-                response_headers = tuple((k, self.redact(v)) for k, v in response.headers.items())
+                response_headers = tuple((self.redact(k), self.redact(v)) for k, v in response.headers.items())
                 body, truncated, error = self._read_body(response, start + timeout)
             finally:
                 response.close()
         except requests.exceptions.SSLError as exc:
-            error = f"TLS failure: {_first_line(exc)}"
+            error = f"TLS failure: {_tls_failure(exc)}"
         except requests.exceptions.ConnectTimeout:
             error = f"connection timed out after {min(timeout, 10.0):g} s"
         except requests.exceptions.ReadTimeout:
@@ -196,14 +236,13 @@ class HttpClient:
             error = f"connection failed: {_connection_failure(exc)}"
         except requests.exceptions.RequestException as exc:
             error = f"request failed: {_first_line(exc)}"
-        for secret in self._secrets:
-            body = body.replace(secret.encode("utf-8"), REDACTED.encode("ascii"))
+        body = self._redact_body(body)
         return Exchange(
             kind=kind,
             method=method,
-            base_url=base,
-            path=path,
-            params=tuple((str(k), str(v)) for k, v in params),
+            base_url=self.redact(base),
+            path=self.redact(path),  # e.g. a conversation id a hostile target made of the key
+            params=tuple((self.redact(str(k)), self.redact(str(v))) for k, v in params),
             request_headers=tuple(shown),
             request_body=self.redact(body_text) if body_text is not None else None,
             started_at=started_at,
@@ -217,21 +256,27 @@ class HttpClient:
         )
 
     def _read_body(self, response: requests.Response, deadline: float) -> tuple[bytes, bool, str | None]:
-        """Read at most the cap, decoded (gzip, deflate), within the timeout: a huge or endless body is cut."""
+        """Read at most the cap, decoded (gzip, deflate), within the timeout: a huge or endless body is cut.
+
+        ``read1`` returns whatever has arrived, so a body that drips in byte by byte is cut at the
+        deadline too (``iter_content`` would wait for a whole chunk, however long the drip takes).
+        """
         cap = self.settings.body_cap_bytes
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(chunk_size=65536):
+            while True:
+                if time.monotonic() > deadline:
+                    return b"".join(chunks), True, f"body not complete within {self.settings.timeout_s:g} s"
+                chunk = response.raw.read1(min(65536, cap + 1 - size), decode_content=True)
+                if not chunk:
+                    return b"".join(chunks), False, None
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > cap:
                     return b"".join(chunks)[:cap], True, None
-                if time.monotonic() > deadline:
-                    return b"".join(chunks), True, f"body not complete within {self.settings.timeout_s:g} s"
-        except requests.exceptions.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
             return b"".join(chunks), True, f"body broken off: {_first_line(exc)}"
-        return b"".join(chunks), False, None
 
     def _retry_after(self, exchange: Exchange) -> float:
         value = (exchange.header("retry-after") or "").strip()
@@ -243,6 +288,48 @@ class HttpClient:
             if parsed is not None:
                 wait = parsed.timestamp() - time.time()
         return min(max(wait, 0.0), self.settings.max_retry_after_s)
+
+
+class _LogGuard(logging.Filter):
+    """Keeps what the target sent out of the HTTP libraries' own log records (pytest shows them on failure).
+
+    urllib3 logs, for instance, a response header it cannot parse, with the raw header text and a
+    traceback: a hostile target can put the key there. Each record becomes one redacted line.
+    """
+
+    LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "urllib3.response", "urllib3.util.retry",
+               "requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: list[str] = []
+        self._installed = False
+        self._lock = threading.Lock()
+
+    def add(self, secrets: Sequence[str]) -> None:
+        with self._lock:
+            self._secrets = sorted(set(self._secrets) | set(secrets), key=len, reverse=True)
+            if not self._installed:
+                for name in self.LOGGERS:  # a logger's filters see only its own records, so each one
+                    logging.getLogger(name).addFilter(self)
+                self._installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot even be formatted is not worth showing
+            return False
+        if record.exc_info and record.exc_info[1] is not None:
+            cause = _first_line(record.exc_info[1])
+            text += "" if cause in text else f" ({cause})"
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        record.msg, record.args = text, None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None  # no traceback on the terminal
+        return True
+
+
+_LOG_GUARD = _LogGuard()
 
 
 def _is_http_date(value: str) -> bool:
@@ -277,6 +364,29 @@ def _connection_failure(exc: BaseException) -> str:
         if needle in lowered:
             return words
     return _first_line(cause or exc)
+
+
+def _tls_failure(exc: BaseException) -> str:
+    """What went wrong in the TLS handshake, in words, with what to do about it."""
+    cause: BaseException | None = exc
+    root: BaseException = exc
+    for _ in range(8):  # requests' SSLError wraps urllib3's, which wraps the ssl module's
+        if cause is None:
+            break
+        root = cause
+        inner = getattr(cause, "reason", None)
+        if not isinstance(inner, BaseException) and cause.args and isinstance(cause.args[0], BaseException):
+            inner = cause.args[0]
+        cause = inner if isinstance(inner, BaseException) else None
+    if isinstance(root, ssl.SSLCertVerificationError):
+        why = root.verify_message or "certificate verify failed"
+        return (f"the target's certificate could not be verified ({why}): pass --ca-bundle PATH with the CA "
+                "that signed it, or --insecure to test without verification")
+    text = getattr(root, "reason", None) or _first_line(root)
+    if isinstance(root, ssl.SSLError) and root.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE",
+                                                          "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"):
+        return f"the target did not answer in TLS ({text}): is it plain http://?"
+    return str(text)
 
 
 def _first_line(exc: BaseException) -> str:

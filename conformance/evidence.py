@@ -1,8 +1,8 @@
 """The evidence log: every exchange of the run, as JSON lines on disk, one file per process.
 
-Each line holds one redacted exchange and the cross-cutting violations found in it (a 5xx or no
-answer: ROBUST-01; a 200 list response that is not valid or complete: SCHEMA-01, SCHEMA-02). At the
-end the controller reads the files once, streaming: request count, response times, the
+Each line holds one redacted exchange and the cross-cutting violations found in it (a 5xx, a
+redirect or no answer: ROBUST-01; a 200 list response that is not valid or complete: SCHEMA-01,
+SCHEMA-02). At the end the controller reads the files once, streaming: request count, response times, the
 cross-cutting checks, and the HAR of the certification bundle. Memory stays flat however long the run.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["EvidenceLog", "EvidenceSummary", "read_evidence", "crosscut_violatio
 
 # The cross-cutting checks: requirement -> title of the synthetic check that reports it.
 CROSSCUT_CHECKS: dict[str, str] = {
-    "ROBUST-01": "ROBUST-01 no response of the whole run is a 5xx or missing",
+    "ROBUST-01": "ROBUST-01 no response of the whole run is a 5xx, a redirect or missing",
     "SCHEMA-01": "SCHEMA-01 every 200 list response of the run is JSON and valid against the spec's schema",
     "SCHEMA-02": "SCHEMA-02 every 200 list response of the run has every documented property",
 }
@@ -38,7 +38,13 @@ def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[
         return [violation("ROBUST-01", f"no usable response: {exchange.error}", exchange)]
     if exchange.status_code >= 500:
         return [violation("ROBUST-01", f"answered {exchange.status_code}, a server error", exchange)]
+    if 300 <= exchange.status_code < 400:  # the client never follows one: the key stays with the target
+        where = exchange.header("location") or "(no Location header)"
+        return [violation("ROBUST-01", f"no usable response: answered {exchange.status_code}, a redirect to "
+                          f"{where}, which is not followed (the API key never leaves the target)", exchange)]
     if exchange.method == "GET" and exchange.path == LIST_PATH and exchange.status_code == 200:
+        if exchange.error:  # the body broke off, or did not finish within the timeout (a slow drip)
+            return [violation("SCHEMA-01", f"a 200 response whose body is incomplete: {exchange.error}", exchange)]
         return validate(exchange)
     return []
 

@@ -58,6 +58,7 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
         stale_waivers=stale,
         read_only=state.settings.read_only,
         response_times=evidence.response_times,
+        notes=notes,
     )
     state.run_result = run
     state.notes = notes

@@ -7,6 +7,7 @@ resolved and checked once, by the controller, before any test runs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import UTC, datetime
@@ -90,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
     if workerinput is not None:
         run_id, seed = workerinput["dify_run_id"], workerinput["dify_seed"]
+        settings = dataclasses.replace(settings, seed=seed)  # one seed for the run, whatever the worker drew
         started_at = datetime.fromisoformat(workerinput["dify_started_at"])
         target = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
         evidence_dir = Path(workerinput["dify_evidence_dir"])
@@ -112,6 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if workerinput is None:
         config.pluginmanager.register(_CheckCollector(state), "dify-conformance-checks")
+        from .progress import Progress  # which group runs, requests so far: on the terminal of the controller
+
+        config.pluginmanager.register(Progress(state.evidence_dir), "dify-conformance-progress")
         _resolve_target(config, state)
 
 
@@ -173,7 +178,7 @@ def _runs_checks(config: pytest.Config) -> bool:
 
 
 def _distributed(config: pytest.Config) -> bool:
-    return bool(getattr(config.option, "numprocesses", None)) and config.pluginmanager.hasplugin("dsession")
+    return config.pluginmanager.hasplugin("dsession")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -242,8 +247,9 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         return result
     if report.failed and call.excinfo is not None:
         error = call.excinfo.value
-        if isinstance(error, ConformanceFailure):
-            result.violations = error.violations
+        found = _violations_in(error)
+        if found:
+            result.violations = found
         else:  # the check broke: never a silent pass; name what broke it
             text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
             message = state.http.redact(text) if state.http else text
@@ -254,6 +260,16 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
             result.replay = "\n".join(notes) + (
                 f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")
     return result
+
+
+def _violations_in(error: BaseException) -> list[Violation]:
+    """Violations carried by the error, also inside an exception group (hypothesis' FlakyFailure
+    wraps the violation of an example that failed once, as against a server failing at random)."""
+    if isinstance(error, ConformanceFailure):
+        return error.violations
+    if isinstance(error, BaseExceptionGroup):
+        return [v for inner in error.exceptions for v in _violations_in(inner)]
+    return []
 
 
 def _render_failure(result: CheckResult) -> list[str]:
@@ -295,8 +311,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 state.log.note("throttled", {"responses_429": state.http.throttled,
                                              "waited_s": round(state.http.throttle_wait_s, 2)})
             if state.seeder is not None:
-                state.log.note("seeding", {"waited_for_seconds_s": round(state.seeder.waited_s, 2),
-                                           "worker": state.worker})
+                state.log.note("seeding", {"waited_for_seconds_s": round(state.seeder.waited_s, 2)})
+            if state.seeding is not None and state.seeding.done() and state.seeding.exception() is None:
+                state.log.note("data", {"facts": state.seeding.result().notes})
             state.log.close()
     if state.is_controller:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
@@ -319,4 +336,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.target.close()
         if state.http is not None:
             state.http.close()
+        if state.log is not None:
+            state.log.close()
 

@@ -130,3 +130,6 @@ class RunResult:
     read_only: bool = False
     # kind of request ("list", "create", ...) -> response times in seconds
     response_times: dict[str, list[float]] = field(default_factory=dict)
+    # what the run noticed besides checks: "data" (what the test data lets the checks observe),
+    # "seeding" (seconds waited for distinct timestamps), "throttled" (429s), "cleanup_failed"
+    notes: dict[str, Any] = field(default_factory=dict)

@@ -73,9 +73,9 @@ def start_reference_server(contract: Contract) -> Target:
 
 
 def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange:
-    """One plain list request, tried up to three times: is the target testable at all?"""
+    """One plain list request, tried up to five times: is the target testable at all?"""
     exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
-    for _ in range(2):
+    for _ in range(4):
         if exchange.status_code is not None and exchange.status_code < 500:
             break
         time.sleep(0.5)
@@ -94,7 +94,7 @@ def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange
     if status == 404:
         raise TargetUnusable(f"GET {where} answered 404: is --base-url the API root (it usually ends in /v1)?")
     if status >= 500:
-        raise TargetUnusable(f"GET {where} answered {status} three times: the target cannot serve a plain list")
+        raise TargetUnusable(f"GET {where} answered {status} five times: the target cannot serve a plain list")
     return exchange
 
 

@@ -36,6 +36,8 @@ CONFIG_KEYS: dict[str, tuple[type, str]] = {
     "time_budget": (float, "seconds for the whole run"),
 }
 
+_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -89,7 +91,7 @@ def _checked_config(data: Any, path: Path) -> dict[str, Any]:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             ok = True
         if not ok:
-            raise UsageError(f"{path}: {key} must be a {kind.__name__}, got {value!r}")
+            raise UsageError(f"{path}: {key} must be {_KIND_NAMES[kind]}, got {value!r}")
     return dict(data)
 
 
@@ -100,18 +102,25 @@ def build_settings(
 ) -> Settings:
     """Flags (None = not given) over environment over config file over defaults; UsageError if wrong."""
     environ = os.environ if environ is None else environ
-    config, _ = load_config_file(cwd or Path.cwd())
+    config, config_path = load_config_file(cwd or Path.cwd())
+    sources: dict[str, str] = {}  # setting -> where its value came from, for error messages
 
     def pick(name: str, env: str | None = None) -> Any:
         if flags.get(name) is not None:
+            sources[name] = f"--{name.replace('_', '-')}"
             return flags[name]
         if env and environ.get(env):
+            sources[name] = env
             return environ[env]
+        sources[name] = f"{name} in {config_path}" if name in config else f"--{name.replace('_', '-')}"
         return config.get(name)
+
+    def named(name: str) -> str:
+        return sources.get(name, f"--{name.replace('_', '-')}")
 
     base_url = pick("base_url", "DIFY_BASE_URL")
     if base_url is not None:
-        base_url = _checked_url(str(base_url))
+        base_url = _checked_url(str(base_url), named("base_url"))
     api_key = flags.get("api_key") or environ.get("DIFY_API_KEY") or None
     read_only = bool(pick("read_only"))
     user = pick("user")
@@ -126,9 +135,13 @@ def build_settings(
     if insecure and ca_bundle:
         raise UsageError("--insecure and --ca-bundle contradict each other: choose one")
     if ca_bundle and not Path(ca_bundle).is_file():
-        raise UsageError(f"--ca-bundle {ca_bundle!r} is not a readable file")
-    profile = profile_named(str(pick("profile") or "quick"))
-    seed = _number(pick("seed"), "seed", int, minimum=0)
+        raise UsageError(f"{named('ca_bundle')}: {ca_bundle!r} is not a readable file")
+    profile_name = pick("profile")
+    try:
+        profile = profile_named(str(profile_name or "quick"))
+    except UsageError as exc:
+        raise UsageError(f"{named('profile')}: {exc}") from None
+    seed = _number(pick("seed"), named("seed"), int, minimum=0)
     return Settings(
         base_url=base_url,
         api_key=api_key,
@@ -138,27 +151,30 @@ def build_settings(
         seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
         read_only=read_only,
         user=user,
-        timeout_s=_number(pick("timeout"), "timeout", float, minimum=0.1) or 30.0,
-        rate_limit=_number(pick("rate_limit"), "rate-limit", float, minimum=0.01),
+        timeout_s=_number(pick("timeout"), named("timeout"), float, minimum=0.1) or 30.0,
+        rate_limit=_number(pick("rate_limit"), named("rate_limit"), float, minimum=0.01),
         waivers_path=pick("waivers"),
         verify=False if insecure else (ca_bundle or True),
-        time_budget_s=_number(pick("time_budget"), "time-budget", float, minimum=1.0) or profile.time_budget_s,
+        time_budget_s=_number(pick("time_budget"), named("time_budget"), float, minimum=1.0) or profile.time_budget_s,
     )
 
 
 def _number(value: Any, name: str, kind: type, *, minimum: float) -> Any:
+    """``name`` says where the value came from: ``--seed``, ``seed in /path/dify-conformance.toml``."""
     if value is None:
         return None
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise UsageError(f"--{name} must be a number, got {value!r}") from None
+        raise UsageError(f"{name} must be a number, got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):  # nan, inf: no bound holds them
+        raise UsageError(f"{name} must be a finite number, got {value!r}")
     if number < minimum:
-        raise UsageError(f"--{name} must be at least {minimum:g}, got {value!r}")
+        raise UsageError(f"{name} must be at least {minimum:g}, got {value!r}")
     return number
 
 
-def _checked_url(url: str) -> str:
+def _checked_url(url: str, name: str = "--base-url") -> str:
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1].strip("/")) == 0:
-        raise UsageError(f"--base-url must be an http(s) URL such as https://dify.example.com/v1, got {url!r}")
+        raise UsageError(f"{name} must be an http(s) URL such as https://dify.example.com/v1, got {url!r}")
     return url.rstrip("/")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .api import ServiceApi
-from .oracles.page import Page, is_server_error, parse_page
 from .exchange import Exchange
+from .oracles.page import Page, is_server_error, parse_page
 from .oracles.walk import StopReason, Walk
 
 __all__ = ["walk_pages", "page_bound"]

@@ -61,15 +61,18 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
     repeats: list[tuple[str, int]] = []
     foreign: list[tuple[str, int]] = []
     sort_broken = False
+    limit_echo: list[int] = []  # pages whose response limit is not the limit in effect
     for index, page in enumerate(pages):
         disorder = first_disorder(page.items, walk.sort_value)
         if disorder is not None:
             sort_broken = True
             found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
                                    f"{walk.sort_value} order with the item before it", page.exchange))
+        if isinstance(page.limit, int) and not isinstance(page.limit, bool) and page.limit != walk.limit:
+            limit_echo.append(index)
         if len(page.items) > walk.limit:
-            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, more than "
-                                   f"the limit {walk.limit}", page.exchange))
+            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, "
+                                   f"more than the limit {walk.limit}", page.exchange))
         for conversation_id in page.ids:
             if conversation_id in seen:
                 repeats.append((conversation_id, index))
@@ -78,6 +81,11 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
             if conversation_id not in expected:
                 foreign.append((conversation_id, index))
 
+    if limit_echo:
+        index = limit_echo[0]
+        requirement = "LIMIT-04" if walk.limit_explicit else "LIMIT-03"
+        found.append(violation(requirement, f"{where}: on {len(limit_echo)} page(s) the response says limit="
+                               f"{pages[index].limit!r}, the limit in effect is {walk.limit}", pages[index].exchange))
     if foreign:
         conversation_id, index = foreign[0]
         requirement, what = ("USER-02", "another user's conversation") if owner_known else (

@@ -1,7 +1,7 @@
 """summary.json: the stable, versioned machine-readable report (CONTRACT.md, schema in summary.schema.json).
 
 The contract's keys come first in meaning; the extension keys (``finished_at``, ``read_only``,
-``checks``, ``waivers``, ``stale_waivers``, ``response_times``) are documented in the README and in
+``checks``, ``waivers``, ``stale_waivers``, ``response_times``, ``notes``) are documented in the README and in
 the schema. Keys are sorted so that two summaries diff cleanly.
 """
 
@@ -48,6 +48,7 @@ def summary_dict(run: RunResult) -> dict[str, Any]:
         "waivers": applied_waivers(run),
         "stale_waivers": stale_waiver_entries(run),
         "response_times": {kind: stats.to_dict() for kind, stats in timing_stats(run.response_times).items()},
+        "notes": run.notes,
     }
 
 

@@ -25,8 +25,8 @@ def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None
     if key:
         changed = key[:-1] + ("A" if key[-1] != "A" else "B")
         cases += [
-            ("the key with its last character changed", BearerOverride(f"Bearer {changed}",
-                                                                         "Bearer <the API key, last character changed>")),
+            ("the key with its last character changed",
+             BearerOverride(f"Bearer {changed}", "Bearer <the API key, last character changed>")),
             ("the key with one character added", BearerOverride(f"Bearer {key}x", "Bearer <the API key>x")),
             ("the key without the Bearer scheme", BearerOverride(key, "<the API key, no scheme>")),
         ]

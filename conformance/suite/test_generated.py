@@ -10,7 +10,7 @@ import pytest
 import requests
 from hypothesis import Phase, given, settings
 
-from conformance.checks import expect
+from conformance.checks import expect, run_property
 from conformance.oracles import violation
 from conformance.oracles.params import rejection_obligations
 from conformance.oracles.rejection import rejection_violations
@@ -96,4 +96,4 @@ def test_generated_requests(mode, operation, api, contract, validator, users, pr
     def generated(case):
         _judge(api, contract, validator, users, case)
 
-    generated()
+    run_property(generated)

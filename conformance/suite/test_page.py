@@ -9,13 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import strategies
-from conformance.checks import expect, inconclusive
+from conformance.checks import decided, expect, inconclusive, run_property
 from conformance.oracles import Inconclusive
 from conformance.probes import judged_walk
 
 # What a walk is there to judge. It also reports LIMIT-01, SORT-01/02 and USER-02 violations it
-# sees, but those requirements count as checked only by their own checks.
-WALK_REQUIREMENTS = ("PAGE-01", "PAGE-02")
+# sees, but those requirements count as checked only by their own checks. The response's limit is
+# judged on every page of every walk: with more conversations than the maximum limit, later pages
+# are where a limit echoed as the item count shows.
+WALK_REQUIREMENTS = ("PAGE-01", "PAGE-02", "LIMIT-04")
 
 
 def _sorts(contract):
@@ -70,6 +72,6 @@ def test_random_walks_visit_every_conversation_once(api, contract, dataset):
 
     @given(sort_by=st.sampled_from(_sorts(contract)), limit=limits)
     def walk(sort_by, limit):
-        expect(_walk(api, contract, dataset, sort_by, limit))
+        decided(lambda: judged_walk(api, contract, dataset, sort_by=sort_by, limit=limit))
 
-    walk()
+    run_property(walk)

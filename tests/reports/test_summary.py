@@ -27,7 +27,7 @@ CONTRACT_KEYS = {
     "requests",
     "requirements",
 }
-EXTENSION_KEYS = {"finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times"}
+EXTENSION_KEYS = {"finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times", "notes"}
 
 
 def test_has_exactly_the_contract_and_extension_keys(failing_run):

@@ -36,7 +36,8 @@ class SuiteRun:
     def explain(self) -> str:
         """What to print when an assertion about this run fails."""
         if not (self.report_dir / "summary.json").is_file():
-            return f"exit {self.exit_code}, no summary.json\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-3000:]}"
+            return (f"exit {self.exit_code}, no summary.json\n--- stdout\n{self.stdout[-3000:]}\n"
+                    f"--- stderr\n{self.stderr[-3000:]}")
         try:
             failed = {r["id"]: [e["message"] for e in r["evidence"][:2]] for r in self.summary["requirements"]
                       if r["status"] == "failed"}

@@ -1,0 +1,600 @@
+"""The suite's speed and fault detection, side by side with plain schemathesis (not a test).
+
+    python benchmarks/bench_suite.py [--repeat 3] [--parallel 2] [--faults all|NAME,...] [--no-faults]
+                                     [--seed 7] [--st-seed 1] [--work DIR]
+
+In one run, against the bundled reference server (started here, one per measurement target, with a
+throwaway API key):
+
+1. Speed on the conforming server, each measurement ``--repeat`` times (medians reported):
+   ``dify-conformance run --profile quick`` and ``--profile full`` (through benchmarks/suite_probe.py,
+   which only attaches timing probes), and plain schemathesis on the same target and spec,
+   ``st run SPEC --url URL -H "Authorization: Bearer KEY" --checks all --mode all`` (``--seed`` and
+   ``--report json,har`` added: same effort, reproducible, countable), in two forms:
+   - ``st plain``: exactly that. It exits 1 on the conforming server too (undocumented 400 for an
+     empty ``user``; see shared/NOTES-schemathesis.md), and it stops at the first failure;
+   - ``st gate``: the same plus ``--baseline FILE``, FILE holding the failures schemathesis reports
+     on the *conforming* server (built here by re-running with ``--baseline-update`` until a run
+     exits 0). Its exit status then means "new failures": the only way its exit code can gate.
+   Reported: wall time, requests, requests per second, suite and server CPU per request, the time
+   the seeding waited for distinct seconds (summary.json ``notes.seeding.waited_for_seconds_s``) and
+   how much of it overlapped other checks (probe intervals: waits vs. checks blocked on the data;
+   also the checks' requests sent during the waits), a run with the waits removed, and a cProfile
+   breakdown of one quick run's main thread.
+2. Fault detection: for every fault switch of the reference server (conformance/server/faults.py),
+   a server with that fault, ``--parallel`` at a time: ``st plain``, ``st gate``, then the quick
+   profile. The suite detects a fault when it exits non-zero or summary.json marks a requirement
+   the fault breaks as failed (SHOULD faults only show there); ``st plain`` when its failures
+   (check, failure type, signature) differ from those on the conforming server; ``st gate`` when it
+   exits non-zero.
+
+Prints Markdown tables and writes benchmarks/results/bench_suite-<time>.json and .md. Takes about
+10 to 20 minutes on 2 cores. The machine and its load averages are part of the results: other jobs
+on a shared machine slow every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pstats
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from _common import (  # noqa: E402
+    PROBE,
+    SEEDING_KINDS,
+    clean_env,
+    describe_machine,
+    exchange_timings,
+    load,
+    machine,
+    markdown_table,
+    median,
+    process_cpu_s,
+    run_child,
+    total,
+    waits_analysis,
+    write_results,
+)
+
+from conformance.contract import bundled_spec_path, load_contract  # noqa: E402
+from conformance.server.faults import FAULTS  # noqa: E402
+from conformance.server.process import ReferenceServer  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+OPTIONAL_USER_SPEC = SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json"
+NEEDS_OPTIONAL_USER = {"user-missing-rejected"}  # as in tests/selftest/test_fault_detection.py
+ST = Path(sys.executable).with_name("st")
+SUITE_TIMEOUT_S = 600.0
+ST_TIMEOUT_S = 300.0
+
+
+def server_args(spec: Path) -> list[str]:
+    """Flags that make the reference server conform to this spec (as runstate.start_reference_server does)."""
+    contract = load_contract(str(spec))
+    args = []
+    if contract.limit.minimum is not None:
+        args += ["--limit-min", str(contract.limit.minimum)]
+    if contract.limit.maximum is not None:
+        args += ["--limit-max", str(contract.limit.maximum)]
+    if contract.limit.default is not None:
+        args += ["--limit-default", str(contract.limit.default)]
+    if contract.sort.values:
+        args += [f"--sort-values={','.join(contract.sort.values)}"]
+    if contract.sort.default:
+        args += [f"--sort-default={contract.sort.default}"]
+    if not contract.user_required:
+        args += ["--user-optional"]
+    return args
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.key = "app-bench-" + secrets.token_urlsafe(12)
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def dir(self, label: str) -> Path:
+        with self._lock:
+            self._counter += 1
+            path = self.work / f"{self._counter:03d}-{label}"
+        path.mkdir(parents=True)
+        return path
+
+    def server(self, spec: Path, faults: list[str] = ()) -> ReferenceServer:  # type: ignore[assignment]
+        return ReferenceServer(api_keys=[self.key], faults=list(faults), seed=1, extra_args=server_args(spec))
+
+    # -- the suite --------------------------------------------------------------------------------
+
+    def suite(self, server: ReferenceServer, profile: str, spec: Path, *, probe: bool, label: str,
+              cprofile: bool = False, no_waits: bool = False, pytest_args: list[str] = (),  # type: ignore[assignment]
+              hypothesis_home: Path | None = None) -> dict[str, Any]:
+        work = self.dir(label)
+        report = work / "report"
+        run_args = ["run", "--base-url", server.base_url, "--profile", profile, "--seed", str(self.args.seed),
+                    "--report-dir", str(report)]
+        if spec != bundled_spec_path():
+            run_args += ["--spec", str(spec)]
+        if probe:
+            command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"),
+                       "--keep-evidence", str(work / "evidence")]
+            command += ["--cprofile", str(work / "main-thread.pstats")] if cprofile else []
+            command += ["--no-waits"] if no_waits else []
+            command += ["--hypothesis-home", str(hypothesis_home)] if hypothesis_home else []
+            command += ["--", *run_args, *(["--", *pytest_args] if pytest_args else [])]
+        else:
+            command = [sys.executable, "-m", "conformance", *run_args]
+        cpu_before, load_before = process_cpu_s(server.pid), load()
+        child = run_child(command, cwd=work, env=clean_env(self.key), timeout_s=SUITE_TIMEOUT_S, log_stem="suite")
+        cpu_after = process_cpu_s(server.pid)
+        result: dict[str, Any] = {
+            "label": label, "profile": profile, "exit": child.status, "timed_out": child.timed_out,
+            "wall_s": round(child.wall_s, 3), "suite_cpu_s": round(child.cpu_s, 3),
+            "suite_max_rss_mb": round(child.max_rss_kb / 1024, 1),
+            "server_cpu_s": round(cpu_after - cpu_before, 3) if None not in (cpu_before, cpu_after) else None,
+            "load_before": load_before, "load_after": load(), "work": str(work),
+        }
+        try:
+            summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            result["error"] = child.tail()
+            return result
+        result.update(
+            verdict=summary["verdict"], reason=summary.get("reason"), requests=summary["requests"],
+            duration_s=summary["duration_s"],
+            failed=sorted(r["id"] for r in summary["requirements"] if r["status"] == "failed"),
+            skipped=sorted(r["id"] for r in summary["requirements"] if r["status"] == "skipped"),
+            waited_for_seconds_s=summary.get("notes", {}).get("seeding", {}).get("waited_for_seconds_s"),
+            checks={c["check_id"]: c["duration_s"] for c in summary.get("checks", [])},
+        )
+        result["requests_per_s"] = round(summary["requests"] / child.wall_s, 1)
+        for name in ("suite_cpu_s", "server_cpu_s"):
+            if result[name] is not None and summary["requests"]:
+                result[name.replace("_s", "_ms_per_request")] = round(1000 * result[name] / summary["requests"], 3)
+        if probe and (work / "probe.json").is_file():
+            result.update(self._probed(work, child.wall_s))
+        if cprofile and (work / "main-thread.pstats").is_file():
+            result["cprofile"] = profile_breakdown(work / "main-thread.pstats")
+        return result
+
+    @staticmethod
+    def _probed(work: Path, wall_s: float) -> dict[str, Any]:
+        probe = json.loads((work / "probe.json").read_text(encoding="utf-8"))
+        timings, notes = exchange_timings(work / "evidence") if (work / "evidence").is_dir() else ([], {})
+        data: dict[str, Any] = {"probe_waits": probe["waits"], "probe_blocked": probe["blocked"],
+                                "main_thread_cpu_s": round(probe["main_thread_cpu_s"], 3)}
+        waits = [tuple(w) for w in probe["waits"]]
+        blocked = [tuple(b[:2]) for b in probe["blocked"]]
+        data["waits"] = waits_analysis(waits, blocked, timings)
+        data["evidence_note_waited_s"] = notes.get("seeding", {}).get("waited_for_seconds_s")
+        if not timings:
+            return data
+        first = min(t.started for t in timings)
+        last = max(t.started + t.elapsed for t in timings)
+        main = [t for t in timings if t.kind not in SEEDING_KINDS]
+        started, ended = probe["process_started"], probe["process_ended"]
+        finish = probe.get("finish") or [last, last]
+        checks_span = finish[0] - first
+        main_in_flight = total(t.interval for t in main)
+        idle = total(tuple(b) for b in blocked)
+        data["phases"] = {
+            "interpreter_and_probe_import_s": round(wall_s - (ended - started), 3),
+            "startup_to_first_request_s": round(first - started, 3),  # imports, collection, spec, preflight
+            "checks_s": round(checks_span, 3),  # first request to the start of the reports
+            "checks_main_thread_requests_in_flight_s": round(main_in_flight, 3),
+            "checks_blocked_on_seeding_s": round(idle, 3),
+            "checks_suite_side_s": round(checks_span - main_in_flight - idle, 3),
+            "reports_s": round(finish[1] - finish[0], 3),
+            "exit_s": round(ended - finish[1], 3),
+        }
+        data["seeding_span_s"] = round(probe["seeding"][1] - probe["seeding"][0], 3) if probe["seeding"] else None
+        data["exchanges"] = len(timings)
+        data["sum_elapsed_s"] = round(sum(t.elapsed for t in timings), 3)
+        data["sum_elapsed_ms_per_request"] = round(1000 * data["sum_elapsed_s"] / len(timings), 3)
+        data["any_request_in_flight_s"] = round(total(t.interval for t in timings), 3)
+        data["seeding_requests"] = sum(1 for t in timings if t.kind in SEEDING_KINDS)
+        data["span_first_to_last_request_s"] = round(last - first, 3)
+        return data
+
+    # -- schemathesis -----------------------------------------------------------------------------
+
+    def st(self, server: ReferenceServer, spec: Path, *, label: str, baseline: Path | None = None,
+           update: bool = False, record: bool = True) -> dict[str, Any]:
+        """One ``st run``. Without ``baseline`` the run's own failures are recorded in a new baseline
+        file (schemathesis creates a missing one from the run; nothing else changes)."""
+        work = self.dir(label)
+        command = [str(ST), "run", str(spec), "--url", server.base_url, "-H", f"Authorization: Bearer {self.key}",
+                   "--checks", "all", "--mode", "all", "--seed", str(self.args.st_seed),
+                   "--report", "json,har", "--report-dir", str(work / "st-report")]
+        if spec != bundled_spec_path():
+            command += ["--include-path", "/conversations", "--include-method", "GET"]
+        identities = work / "failures.json"
+        if baseline is not None:
+            command += ["--baseline", str(baseline)] + (["--baseline-update"] if update else [])
+        elif record:
+            command += ["--baseline", str(identities)]
+        cpu_before, load_before = process_cpu_s(server.pid), load()
+        child = run_child(command, cwd=work, env=clean_env(self.key), timeout_s=ST_TIMEOUT_S, log_stem="st")
+        cpu_after = process_cpu_s(server.pid)
+        result: dict[str, Any] = {
+            "label": label, "exit": child.status, "timed_out": child.timed_out, "wall_s": round(child.wall_s, 3),
+            "st_cpu_s": round(child.cpu_s, 3),
+            "server_cpu_s": round(cpu_after - cpu_before, 3) if None not in (cpu_before, cpu_after) else None,
+            "load_before": load_before, "load_after": load(), "work": str(work),
+        }
+        reports = work / "st-report"
+        for path in sorted(reports.glob("har-*.json")):
+            result["requests"] = len(json.loads(path.read_text(encoding="utf-8"))["log"]["entries"])
+        for path in sorted(reports.glob("json-*.json")):
+            report = json.loads(path.read_text(encoding="utf-8"))
+            result["failure_codes"] = sorted(f"{f['code']} {f['title']}" for f in report.get("failures", []))
+            result["test_cases"] = report.get("test_cases", {}).get("generated")
+            result["errors"] = len(report.get("errors", []))
+        if "requests" in result:
+            result["requests_per_s"] = round(result["requests"] / child.wall_s, 1)
+        if baseline is None and identities.is_file():
+            result["identities"] = failure_identities(identities)
+        if "failure_codes" not in result:
+            result["error"] = child.tail()
+        return result
+
+    def st_gate_baseline(self, server: ReferenceServer, spec: Path) -> tuple[Path, dict[str, Any]]:
+        """Failures plain schemathesis reports on the conforming server: re-run with --baseline-update
+        until a run adds nothing (exits 0), at most 6 times; then check it stays quiet."""
+        path = self.dir("st-gate-baseline") / "baseline.json"
+        rounds = []
+        for attempt in range(6):
+            run = self.st(server, spec, label=f"st-gate-baseline-{attempt}", baseline=path, update=True)
+            rounds.append({"exit": run["exit"], "wall_s": run["wall_s"], "new": run.get("failure_codes")})
+            if run["exit"] == 0:
+                break
+        entries = json.loads(path.read_text(encoding="utf-8"))["entries"] if path.is_file() else []
+        return path, {"rounds": rounds, "entries": [f"{e['check']} {e['failure']} {e['signature']}" for e in entries]}
+
+
+def failure_identities(path: Path) -> list[str]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return sorted(f"{e['check']} {e['failure']} {e['signature']}" for e in entries)
+
+
+# -- cProfile -------------------------------------------------------------------------------------
+
+_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("socket I/O (waiting for the server; includes GIL hand-over to the seeding threads)",
+     ("_socket.socket", "select.", "_ssl.")),
+    ("thread waits (locks, sleeps: the seeding future, rate limits)", ("_thread.lock", "time.sleep", "threading.py")),
+    ("imports and pytest assertion rewriting", ("_pytest/assertion/rewrite.py", "builtins.compile", "<frozen ",
+                                                "importlib", "marshal.", "builtins.exec", "posix.stat")),
+    ("JSON Schema validation (jsonschema, referencing)", ("jsonschema/", "referencing/", "openapi_schema_validator/",
+                                                          "rpds")),
+    ("hypothesis (generation, engine)", ("hypothesis/",)),
+    ("schemathesis (strategies, its checks)", ("schemathesis/",)),
+    ("HTTP client (requests, urllib3, http.client)", ("requests/", "urllib3/", "http/client.py", "email/",
+                                                      "socket.py", "idna/", "charset_normalizer/")),
+    ("suite code: evidence, reports (incl. json, dataclasses)", ("conformance/evidence.py", "conformance/reports/",
+                                                                 "conformance/exchange.py", "json/", "dataclasses.py",
+                                                                 "_json.", "conformance/finish.py")),
+    ("suite code: client, checks, oracles", ("conformance/",)),
+    ("pytest and pluggy", ("_pytest/", "pluggy/", "pytest/")),
+    ("YAML (spec loading)", ("yaml/",)),
+)
+
+
+def categorise(filename: str, function: str) -> str:
+    where = f"{filename}:{function}"
+    for name, needles in _CATEGORIES:
+        if any(needle in where for needle in needles):
+            return name
+    return "other (stdlib, typing, gc, ...)"
+
+
+def profile_breakdown(path: Path) -> dict[str, Any]:
+    """Own time (tottime) of the profiled main thread, by category, wall-clock seconds.
+
+    Builtins and generic stdlib functions (isinstance, bytes.decode, ast, typing, ...) count for
+    whoever called them: their time is shared among their callers' categories, by the callers' share
+    of it, up to a few levels up.
+    """
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    generic = "other (stdlib, typing, gc, ...)"
+    memo: dict[Any, dict[str, float]] = {}
+
+    def shares(key: Any, depth: int) -> dict[str, float]:
+        if key in memo:
+            return memo[key]
+        own = categorise(key[0], key[2])
+        callers = stats.get(key, (0, 0, 0, 0, {}))[4]
+        if own != generic or not callers or depth > 8:
+            result = {own: 1.0}
+        else:
+            memo[key] = {generic: 1.0}  # a recursion cycle counts as generic
+            weights = {caller: (edge[2] or edge[1] or 1) for caller, edge in callers.items()}
+            whole = sum(weights.values())
+            result = {}
+            for caller, weight in weights.items():
+                for category, share in shares(caller, depth + 1).items():
+                    result[category] = result.get(category, 0.0) + share * weight / whole
+        memo[key] = result
+        return result
+
+    totals: dict[str, float] = {}
+    for key, (_cc, _nc, tottime, _ct, _callers) in stats.items():
+        for category, share in shares(key, 0).items():
+            totals[category] = totals.get(category, 0.0) + tottime * share
+    overall = sum(totals.values())
+    ordered = sorted(totals.items(), key=lambda kv: -kv[1])
+    return {"total_s": round(overall, 3),
+            "by_category": [{"category": k, "seconds": round(v, 3), "share": round(v / overall, 3)}
+                            for k, v in ordered]}
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+def speed(bench: Bench, spec: Path) -> dict[str, Any]:
+    repeat = bench.args.repeat
+    runs: dict[str, list[dict[str, Any]]] = {"quick": [], "full": [], "st plain": [], "st gate": []}
+    with bench.server(spec) as server:
+        gate, gate_info = bench.st_gate_baseline(server, spec)
+        false_alarms = []
+        for index in range(repeat):
+            print(f"  speed round {index + 1}/{repeat} (load {load()})", flush=True)
+            runs["st plain"].append(bench.st(server, spec, label=f"st-plain-{index}"))
+            runs["st gate"].append(bench.st(server, spec, label=f"st-gate-{index}", baseline=gate))
+            false_alarms.append(runs["st gate"][-1]["exit"])
+            runs["quick"].append(bench.suite(server, "quick", spec, probe=True, label=f"quick-{index}"))
+            runs["full"].append(bench.suite(server, "full", spec, probe=True, label=f"full-{index}"))
+        print(f"  quick with cProfile, and quick without waits (load {load()})", flush=True)
+        profiled = bench.suite(server, "quick", spec, probe=True, label="quick-cprofile", cprofile=True)
+        no_waits = bench.suite(server, "quick", spec, probe=True, label="quick-no-waits", no_waits=True)
+        what_if = startup_variants(bench, server, spec)
+    return {"runs": runs, "gate_baseline": {"path": str(gate), **gate_info, "conforming_exits": false_alarms},
+            "profiled": profiled, "no_waits": no_waits, "what_if": what_if,
+            "st_plain_conforming_identities": runs["st plain"][0].get("identities", [])}
+
+
+def startup_variants(bench: Bench, server: ReferenceServer, spec: Path) -> dict[str, list[dict[str, Any]]]:
+    """The quick profile with two candidate product changes applied from the outside, each in a fresh
+    working directory (as in CI): no pytest assertion rewriting (``--assert=plain``: pytest otherwise
+    rewrites every module of its entry-point plugins, schemathesis, hypothesis, anyio, on each run when
+    bytecode is not cached), and a persistent hypothesis storage directory (warm)."""
+    home = bench.dir("hypothesis-home")
+    bench.suite(server, "quick", spec, probe=True, label="what-if-warm-up", hypothesis_home=home)
+    variants: dict[str, dict[str, Any]] = {
+        "as shipped": {},
+        "--assert=plain": {"pytest_args": ["--assert=plain"]},
+        "persistent hypothesis home": {"hypothesis_home": home},
+        "both": {"pytest_args": ["--assert=plain"], "hypothesis_home": home},
+    }
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for index in range(bench.args.repeat):
+        print(f"  what-if round {index + 1}/{bench.args.repeat} (load {load()})", flush=True)
+        for name, options in variants.items():
+            slug = name.replace(" ", "-").replace("=", "-").strip("-")
+            results[name].append(bench.suite(server, "quick", spec, probe=True, label=f"what-if-{slug}-{index}",
+                                             **options))
+    return results
+
+
+def fault_job(bench: Bench, fault: str, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    spec = OPTIONAL_USER_SPEC if fault in NEEDS_OPTIONAL_USER else bundled_spec_path()
+    reference = specs[str(spec)]
+    started = time.perf_counter()
+    with bench.server(spec, [fault]) as server:
+        plain = bench.st(server, spec, label=f"fault-{fault}-st-plain")
+        gate = bench.st(server, spec, label=f"fault-{fault}-st-gate", baseline=Path(reference["gate"]))
+        suite = bench.suite(server, "quick", spec, probe=False, label=f"fault-{fault}-quick")
+    breaks = set(FAULTS[fault].breaks)
+    failed = set(suite.get("failed", []))
+    plain_new = sorted(set(plain.get("identities", [])) - set(reference["plain_identities"]))
+    plain_gone = sorted(set(reference["plain_identities"]) - set(plain.get("identities", [])))
+    print(f"  {fault}: suite exit {suite['exit']} failed {sorted(failed)}; st plain exit {plain['exit']} "
+          f"new {plain_new}; st gate exit {gate['exit']}  ({time.perf_counter() - started:.0f} s, load {load()})",
+          flush=True)
+    return {
+        "fault": fault, "breaks": sorted(breaks), "spec": spec.name,
+        "suite": {k: suite.get(k) for k in ("exit", "verdict", "failed", "wall_s", "requests", "timed_out", "error")},
+        "suite_detects": (suite["exit"] not in (0, None)) or bool(breaks & failed),
+        "suite_names_breaks": breaks <= failed,
+        "st_plain": {k: plain.get(k) for k in ("exit", "wall_s", "requests", "failure_codes", "timed_out", "error")},
+        "st_plain_new_failures": plain_new, "st_plain_missing_failures": plain_gone,
+        "st_plain_detects": plain["exit"] not in (0, None) and bool(plain_new or plain_gone),
+        "st_gate": {k: gate.get(k) for k in ("exit", "wall_s", "requests", "failure_codes", "timed_out", "error")},
+        "st_gate_detects": gate["exit"] not in (0, None),
+    }
+
+
+def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
+    return round(median(values), 3) if values else None
+
+
+def render(data: dict[str, Any]) -> str:
+    out = [f"machine: {describe_machine(data['machine'])}",
+           f"load averages (1/5/15 min): start {data['load_start']}, end {data['load_end']}; "
+           f"total benchmark time {data['elapsed_s']:.0f} s", ""]
+    sp = data["speed"]
+    runs = sp["runs"]
+    rows = []
+    for name, items in runs.items():
+        waited = median_of(items, "waited_for_seconds_s")
+        shares = [r["waits"]["overlapped_share"] for r in items
+                  if r.get("waits", {}).get("overlapped_share") is not None]
+        rows.append([
+            name, len(items), median_of(items, "wall_s"), median_of(items, "requests"),
+            median_of(items, "requests_per_s"),
+            ", ".join(str(r["exit"]) for r in items),
+            median_of(items, "suite_cpu_ms_per_request") or (
+                round(1000 * median_of(items, "st_cpu_s") / median_of(items, "requests"), 3)
+                if median_of(items, "st_cpu_s") and median_of(items, "requests") else None),
+            median_of(items, "server_cpu_ms_per_request") or (
+                round(1000 * median_of(items, "server_cpu_s") / median_of(items, "requests"), 3)
+                if median_of(items, "server_cpu_s") and median_of(items, "requests") else None),
+            waited, f"{100 * median(shares):.0f} %" if shares else None,
+            f"{min(r['load_before'][0] for r in items)}-{max(r['load_after'][0] for r in items)}",
+        ])
+    out.append("### Speed on the conforming reference server (medians)")
+    out.append(markdown_table(["run", "n", "wall s", "requests", "req/s", "exit codes", "client CPU ms/req",
+                               "server CPU ms/req", "waited for seconds s", "waits overlapped", "load (1 min)"], rows))
+    quick, full = runs["quick"], runs["full"]
+    r = data["ratios"]
+    out += ["", "### Targets",
+            f"- quick wall / st plain wall: {r['quick_over_st_plain']} (target <= 1); quick / st gate: "
+            f"{r['quick_over_st_gate']}; full / st gate: {r['full_over_st_gate']}",
+            f"- faults detected: suite quick {r['suite_detected']}, st plain {r['st_plain_detected']}, "
+            f"st gate {r['st_gate_detected']} (of {r['faults']})",
+            f"- suite client CPU per request {r['suite_cpu_ms_per_request']} ms vs server CPU per request "
+            f"{r['server_cpu_ms_per_request']} ms (ratio {r['client_over_server_cpu']})",
+            f"- waits for distinct seconds: {r['waited_s']} s per quick run, {r['waits_overlapped_share']} overlapped; "
+            f"quick without the waits: {r['no_waits_wall_s']} s wall vs {r['quick_wall_s']} s"]
+    phases = [q.get("phases") for q in quick if q.get("phases")]
+    if phases:
+        keys = list(phases[0])
+        out += ["", "### Where a quick run's wall time goes (median of the probed runs, seconds)",
+                markdown_table(["phase", "quick", "full"],
+                               [[k, round(median([p[k] for p in phases]), 3),
+                                 round(median([f["phases"][k] for f in full if f.get("phases")]), 3)
+                                 if any(f.get("phases") for f in full) else None] for k in keys])]
+    if sp.get("what_if"):
+        rows = []
+        for name, items in sp["what_if"].items():
+            firsts = [i["phases"]["startup_to_first_request_s"] for i in items if i.get("phases")]
+            rows.append([name, median_of(items, "wall_s"), round(median(firsts), 3) if firsts else None,
+                         median_of(items, "suite_cpu_s"), median_of(items, "suite_max_rss_mb"),
+                         ", ".join(str(i["exit"]) for i in items)])
+        out += ["", "### Candidate product changes, applied from outside (quick, fresh working directory, medians)",
+                markdown_table(["variant", "wall s", "start to first request s", "suite CPU s", "peak RSS MB",
+                                "exit codes"], rows)]
+    prof = sp["profiled"].get("cprofile")
+    if prof:
+        out += ["", f"### cProfile of one quick run's main thread (own time, {prof['total_s']} s in all; "
+                f"wall {sp['profiled']['wall_s']} s under the profiler)",
+                markdown_table(["category", "s", "share"],
+                               [[c["category"], c["seconds"], f"{100 * c['share']:.0f} %"]
+                                for c in prof["by_category"]])]
+    if data.get("faults"):
+        out += ["", "### Fault detection (quick profile vs plain schemathesis; 2 at a time)"]
+        rows = []
+        for f in data["faults"]:
+            new, gone = f["st_plain_new_failures"], f["st_plain_missing_failures"]
+            gate_codes = "; ".join(f["st_gate"].get("failure_codes") or [])
+            rows.append([f["fault"], ",".join(f["breaks"]),
+                         f"{'yes' if f['suite_detects'] else 'NO'} (exit {f['suite']['exit']}; "
+                         f"{','.join(f['suite'].get('failed') or []) or '-'})",
+                         f"{'yes' if f['st_plain_detects'] else 'no'} (exit {f['st_plain']['exit']}"
+                         f"{'; new: ' + '; '.join(new) if new else ''}{'; gone: ' + '; '.join(gone) if gone else ''})",
+                         f"{'yes' if f['st_gate_detects'] else 'no'} (exit {f['st_gate']['exit']}"
+                         f"{'; ' + gate_codes if f['st_gate_detects'] else ''})",
+                         f["suite"].get("wall_s"), f["st_plain"].get("wall_s"), f["st_gate"].get("wall_s")])
+        out.append(markdown_table(["fault", "breaks", "suite quick detects", "st plain detects", "st gate detects",
+                                   "suite s", "st plain s", "st gate s"], rows))
+    gate = sp["gate_baseline"]
+    out += ["", f"st gate baseline (failures of plain st on the conforming server): {gate['entries']}; built in "
+            f"{len(gate['rounds'])} rounds; conforming re-runs with it exited {gate['conforming_exits']}",
+            f"st plain failures on the conforming server: {sp['st_plain_conforming_identities']}"]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="speed measurements each (default 3; medians)")
+    parser.add_argument("--parallel", type=int, default=2, help="fault jobs at a time (default 2)")
+    parser.add_argument("--faults", default="all", help="'all' or comma-separated fault names")
+    parser.add_argument("--no-faults", action="store_true", help="speed only")
+    parser.add_argument("--seed", type=int, default=7, help="the suite's --seed (default 7, as the self-tests)")
+    parser.add_argument("--st-seed", type=int, default=1, help="schemathesis' --seed (default 1)")
+    parser.add_argument("--work", type=Path, help="keep every run's files here (default: a temporary directory)")
+    args = parser.parse_args()
+    if args.repeat < 1 or args.parallel < 1:
+        parser.error("--repeat and --parallel must be at least 1")
+    faults = [] if args.no_faults else sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        parser.error(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
+    if not ST.is_file():
+        parser.error(f"schemathesis' st not found next to {sys.executable}")
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-suite-"))
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args, work)
+    started, load_start = time.perf_counter(), load()
+    info = machine()
+    print(f"machine: {describe_machine(info)}; load {load_start}; work in {work}", flush=True)
+
+    print("speed on the conforming server", flush=True)
+    spec = bundled_spec_path()
+    speed_data = speed(bench, spec)
+    specs = {str(spec): {"gate": speed_data["gate_baseline"]["path"],
+                         "plain_identities": speed_data["st_plain_conforming_identities"]}}
+    if any(f in NEEDS_OPTIONAL_USER for f in faults):
+        with bench.server(OPTIONAL_USER_SPEC) as server:
+            gate, info_optional = bench.st_gate_baseline(server, OPTIONAL_USER_SPEC)
+            plain = bench.st(server, OPTIONAL_USER_SPEC, label="st-plain-optional-user")
+        specs[str(OPTIONAL_USER_SPEC)] = {"gate": str(gate), "plain_identities": plain.get("identities", []),
+                                          "gate_info": info_optional}
+
+    results = []
+    if faults:
+        print(f"fault detection: {len(faults)} faults, {args.parallel} at a time", flush=True)
+        with ThreadPoolExecutor(args.parallel) as pool:
+            results = list(pool.map(lambda f: fault_job(bench, f, specs), faults))
+
+    runs = speed_data["runs"]
+    quick_wall, full_wall = median_of(runs["quick"], "wall_s"), median_of(runs["full"], "wall_s")
+    plain_wall, gate_wall = median_of(runs["st plain"], "wall_s"), median_of(runs["st gate"], "wall_s")
+    shares = [q["waits"]["overlapped_share"] for q in runs["quick"] if q.get("waits", {}).get("overlapped_share")
+              is not None]
+    suite_cpu, server_cpu = median_of(runs["quick"], "suite_cpu_ms_per_request"), median_of(
+        runs["quick"], "server_cpu_ms_per_request")
+    data: dict[str, Any] = {
+        "benchmark": "bench_suite", "command": " ".join(sys.argv), "machine": info, "load_start": load_start,
+        "speed": speed_data, "faults": results, "specs": specs,
+    }
+    data["ratios"] = {
+        "quick_wall_s": quick_wall, "full_wall_s": full_wall,
+        "st_plain_wall_s": plain_wall, "st_gate_wall_s": gate_wall,
+        "quick_over_st_plain": round(quick_wall / plain_wall, 2) if plain_wall else None,
+        "quick_over_st_gate": round(quick_wall / gate_wall, 2) if gate_wall else None,
+        "full_over_st_gate": round(full_wall / gate_wall, 2) if gate_wall else None,
+        "faults": len(results),
+        "suite_detected": sum(1 for f in results if f["suite_detects"]),
+        "suite_named_breaks": sum(1 for f in results if f["suite_names_breaks"]),
+        "st_plain_detected": sum(1 for f in results if f["st_plain_detects"]),
+        "st_gate_detected": sum(1 for f in results if f["st_gate_detects"]),
+        "suite_cpu_ms_per_request": suite_cpu, "server_cpu_ms_per_request": server_cpu,
+        "client_over_server_cpu": round(suite_cpu / server_cpu, 2) if suite_cpu and server_cpu else None,
+        "waited_s": median_of(runs["quick"], "waited_for_seconds_s"),
+        "waits_overlapped_share": round(median(shares), 3) if shares else None,
+        "no_waits_wall_s": speed_data["no_waits"].get("wall_s"),
+    }
+    data["elapsed_s"] = round(time.perf_counter() - started, 1)
+    data["load_end"] = load()
+    try:
+        markdown = render(data)
+    except Exception as exc:  # noqa: BLE001 (keep the measurements even if a table cannot be drawn)
+        markdown = f"(tables could not be rendered: {type(exc).__name__}: {exc}; see the JSON)"
+    print("\n" + markdown)
+    json_path, md_path = write_results("bench_suite", data, markdown)
+    print(f"\nresults: {json_path} and {md_path}; run files in {work}")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
