@@ -1,0 +1,31 @@
+"""The README is the user's first contact: its catalogue, commands and options must stay true."""
+
+from __future__ import annotations
+
+import re
+
+from conformance.catalogue import REQUIREMENTS
+from conformance.plugin import OPTIONS
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_catalogue_table_is_the_catalogue():
+    rows = re.findall(r"^\| ([A-Z]+-\d\d) \| (MUST|SHOULD) \| (.+) \|$", README, re.MULTILINE)
+    assert [(i, lvl) for i, lvl, _ in rows] == [(r.id, r.level.value) for r in REQUIREMENTS]
+    for (_, _, text), requirement in zip(rows, REQUIREMENTS, strict=True):
+        assert text == requirement.title
+
+
+def test_ci_runs_the_readme_test_command():
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+    test_command = blocks[1].strip().split("&& ", 1)[1]  # after the system package step
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
+    assert blocks[0].strip() == "pip install . && dify-conformance run"
+
+
+def test_every_option_is_documented():
+    for flag, _ in OPTIONS:
+        assert re.search(re.escape(flag) + r"\b", README), flag
