@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .catalogue import REQUIREMENTS
@@ -25,7 +26,7 @@ _PYTEST_USAGE_ERROR = 4
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's default prints usage too)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's default prints usage too)
         self.exit(EXIT_USAGE, f"dify-conformance: error: {message} (see dify-conformance {self._sub()} --help)\n")
 
     def _sub(self) -> str:

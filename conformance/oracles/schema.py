@@ -62,7 +62,8 @@ class ResponseValidator:
         if not isinstance(body, dict):
             return []
         missing = [f"body.{name}" for name in self.contract.body_properties if name not in body]
-        items = body.get("data") if isinstance(body.get("data"), list) else []
+        data = body.get("data")
+        items: list[Any] = data if isinstance(data, list) else []
         for index, item in enumerate(items):
             if isinstance(item, dict):
                 missing += [f"data[{index}].{n}" for n in self.contract.item_properties if n not in item]

@@ -51,8 +51,8 @@ def _schemathesis_verdicts(case, exchange, obligations, validator):
         case.validate_response(response, checks=functions)
     except FailureGroup as group:
         failures = list(group.exceptions)
-    except Exception as failure:  # a single failure is raised as itself
-        failures = [failure]
+    except Exception as single:  # a single failure is raised as itself
+        failures = [single]
     else:
         return []
     confirmed = bool(validator.schema_violations(exchange))
