@@ -107,6 +107,9 @@ def _run(args: argparse.Namespace) -> int:
     load_contract(settings.spec_path)
     if settings.waivers_path:
         load_waivers(settings.waivers_path)
+    # Hypothesis keeps its caches (the Unicode tables, rebuilt at a cost of seconds and ~200 MB) in
+    # one place per user, not in a .hypothesis folder wherever the suite happens to run.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_cache_dir() / "hypothesis"))
     if args.api_key:  # kept off pytest's command line, and inherited by xdist workers
         os.environ["DIFY_API_KEY"] = args.api_key
     pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR)]
@@ -124,6 +127,11 @@ def _run(args: argparse.Namespace) -> int:
         extra = extra[1:]
     status = int(pytest.main([*pytest_args, *extra]))
     return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dify-conformance"
 
 
 def _requirements(*, as_json: bool) -> int:

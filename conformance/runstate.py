@@ -7,6 +7,7 @@ Every process that runs checks gets its own HTTP client, evidence log and test d
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -130,12 +131,15 @@ class RunState:
     def open_client(self) -> None:
         """The HTTP client, evidence log and (write mode) the background seeding of this process."""
         self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        rate_limit = self.settings.rate_limit
+        if rate_limit and self.worker:  # --rate-limit caps the whole run: each xdist worker gets its share
+            rate_limit /= max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,
                 api_key=self.target.api_key,
                 timeout_s=self.settings.timeout_s,
-                rate_limit=self.settings.rate_limit,
+                rate_limit=rate_limit,
                 verify=self.settings.verify,
             ),
             record=self.log.record,
