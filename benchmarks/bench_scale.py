@@ -16,7 +16,8 @@ For each size N:
 3. ``dify-conformance run --read-only --user bench-scale-user --base-url URL --profile quick``
    (through benchmarks/suite_probe.py): exit status, verdict, wall time, requests, the time of the
    walk and sort checks (summary.json), peak RSS of the suite process (kernel rusage, plus a
-   sampler of /proc every 0.5 s for the curve), the evidence log's size on disk, server CPU.
+   sampler of /proc every 0.5 s for the curve, and the probe's own 20 ms trace: which check was running
+   at the peak, median RSS during the checks), the evidence log's size on disk, server CPU.
    ``--time-budget`` is passed to the suite (default: the profile's own, 900 s for quick).
 
 Prints Markdown tables and writes benchmarks/results/bench_scale-<time>.json and .md.
@@ -25,6 +26,7 @@ Prints Markdown tables and writes benchmarks/results/bench_scale-<time>.json and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import shutil
@@ -147,7 +149,7 @@ class Sampler:
 
 def run_suite(base_url: str, api_key: str, work: Path, budget: float | None) -> dict[str, Any]:
     report = work / "report"
-    command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"), "--",
+    command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"), "--trace-rss", "--",
                "run", "--read-only", "--user", USER, "--base-url", base_url, "--profile", "quick",
                "--seed", "7", "--report-dir", str(report)]
     if budget:
@@ -182,7 +184,26 @@ def run_suite(base_url: str, api_key: str, work: Path, budget: float | None) -> 
         check_seconds={c["check_id"]: c["duration_s"] for c in checks if c["duration_s"] >= 0.5},
     )
     result["requests_per_s"] = round(summary["requests"] / child.wall_s, 1)
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        result.update(rss_by_check(json.loads((work / "probe.json").read_text(encoding="utf-8"))))
     return result
+
+
+def rss_by_check(probe: dict[str, Any]) -> dict[str, Any]:
+    """From the probe's RSS trace: the peak and the check running then, and the median RSS during the checks."""
+    import bisect
+
+    rss, checks = probe.get("rss") or [], probe.get("checks") or []
+    if not rss or not checks:
+        return {}
+    starts = [c[0] for c in checks]
+    finish = (probe.get("finish") or [float("inf")])[0]
+    peak_time, peak_kb = max(rss, key=lambda sample: sample[1])
+    index = bisect.bisect_right(starts, peak_time) - 1
+    during = "reports" if peak_time >= finish else checks[index][1] if index >= 0 else "startup"
+    in_checks = sorted(kb for t, kb in rss if starts[0] <= t < finish)
+    return {"peak_during": during, "peak_traced_mb": round(peak_kb / 1024, 1),
+            "median_rss_during_checks_mb": round(in_checks[len(in_checks) // 2] / 1024, 1) if in_checks else None}
 
 
 def render(data: dict[str, Any]) -> str:
@@ -208,15 +229,18 @@ def render(data: dict[str, Any]) -> str:
             r = s["suite"]
             rows.append([s["size"], r.get("exit"), r.get("verdict"), r.get("wall_s"), r.get("requests"),
                          r.get("requests_per_s"), r.get("walk_checks_s"), r.get("sort_checks_s"),
-                         r.get("peak_rss_mb"), r.get("evidence_peak_mb"), len(r.get("budget_skipped") or []),
+                         r.get("peak_rss_mb"), r.get("median_rss_during_checks_mb"), r.get("evidence_peak_mb"),
+                         len(r.get("budget_skipped") or []),
                          r.get("load")])
         out.append(markdown_table(["conversations", "exit", "verdict", "wall s", "requests", "req/s",
-                                   "walk checks s", "sort checks s", "peak RSS MB", "evidence MB",
-                                   "checks skipped (budget)", "load (1 min)"], rows))
+                                   "walk checks s", "sort checks s", "peak RSS MB", "median RSS in checks MB",
+                                   "evidence MB", "checks skipped (budget)", "load (1 min)"], rows))
         for s in suites:
             r = s["suite"]
             if r.get("reason"):
                 out.append(f"- {s['size']}: {r['reason']}")
+            if r.get("peak_during"):
+                out.append(f"- {s['size']}: RSS peaked ({r['peak_traced_mb']} MB) during {r['peak_during']}")
             slow = sorted((r.get("check_seconds") or {}).items(), key=lambda kv: -kv[1])[:6]
             out.append(f"- {s['size']}: slowest checks: " + "; ".join(f"{k.split('::')[-1]} {v} s" for k, v in slow))
     return "\n".join(out)

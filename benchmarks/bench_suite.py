@@ -71,7 +71,7 @@ from conformance.contract import bundled_spec_path, load_contract  # noqa: E402
 from conformance.server.faults import FAULTS  # noqa: E402
 from conformance.server.process import ReferenceServer  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout (--shared DIR otherwise)
 OPTIONAL_USER_SPEC = SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json"
 NEEDS_OPTIONAL_USER = {"user-missing-rejected"}  # as in tests/selftest/test_fault_detection.py
 ST = Path(sys.executable).with_name("st")
@@ -361,7 +361,7 @@ def speed(bench: Bench, spec: Path) -> dict[str, Any]:
         print(f"  quick with cProfile, and quick without waits (load {load()})", flush=True)
         profiled = bench.suite(server, "quick", spec, probe=True, label="quick-cprofile", cprofile=True)
         no_waits = bench.suite(server, "quick", spec, probe=True, label="quick-no-waits", no_waits=True)
-        what_if = startup_variants(bench, server, spec)
+        what_if = {} if bench.args.no_what_if else startup_variants(bench, server, spec)
     return {"runs": runs, "gate_baseline": {"path": str(gate), **gate_info, "conforming_exits": false_alarms},
             "profiled": profiled, "no_waits": no_waits, "what_if": what_if,
             "st_plain_conforming_identities": runs["st plain"][0].get("identities", [])}
@@ -516,16 +516,23 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=2, help="fault jobs at a time (default 2)")
     parser.add_argument("--faults", default="all", help="'all' or comma-separated fault names")
     parser.add_argument("--no-faults", action="store_true", help="speed only")
+    parser.add_argument("--no-what-if", action="store_true", help="skip the candidate product changes")
     parser.add_argument("--seed", type=int, default=7, help="the suite's --seed (default 7, as the self-tests)")
     parser.add_argument("--st-seed", type=int, default=1, help="schemathesis' --seed (default 1)")
     parser.add_argument("--work", type=Path, help="keep every run's files here (default: a temporary directory)")
+    parser.add_argument("--shared", type=Path, default=SHARED,
+                        help="the shared/ directory holding dify-docs-specs/ (default: ../shared beside the checkout)")
     args = parser.parse_args()
+    global OPTIONAL_USER_SPEC
+    OPTIONAL_USER_SPEC = args.shared / "dify-docs-specs" / OPTIONAL_USER_SPEC.name
     if args.repeat < 1 or args.parallel < 1:
         parser.error("--repeat and --parallel must be at least 1")
     faults = [] if args.no_faults else sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
+    if any(f in NEEDS_OPTIONAL_USER for f in faults) and not OPTIONAL_USER_SPEC.is_file():
+        parser.error(f"{OPTIONAL_USER_SPEC} not found (needed for {', '.join(NEEDS_OPTIONAL_USER)}): pass --shared DIR")
     if not ST.is_file():
         parser.error(f"schemathesis' st not found next to {sys.executable}")
 

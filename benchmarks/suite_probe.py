@@ -93,12 +93,41 @@ def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
     finish.finish_run = probed_finish_run  # plugin.py imports it from the module at session end
 
 
+def _trace_rss() -> None:
+    """RSS samples (time, kB) in PROBE["rss"], and (time, node id) of every check's start in PROBE["checks"]."""
+    from conformance import plugin
+
+    PROBE["rss"], PROBE["checks"] = [], []
+    setup = plugin.pytest_runtest_setup
+
+    def pytest_runtest_setup(item: Any) -> None:  # same name and argument: pluggy registers it from conftest
+        PROBE["checks"].append([time.time(), item.nodeid])
+        setup(item)
+
+    plugin.pytest_runtest_setup = pytest_runtest_setup
+
+    def sample() -> None:
+        status = Path(f"/proc/{os.getpid()}/status")
+        while True:
+            try:
+                lines = status.read_text().splitlines()
+                rss = next(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+            except (OSError, StopIteration, ValueError):
+                return
+            PROBE["rss"].append([time.time(), rss])
+            time.sleep(0.02)
+
+    threading.Thread(target=sample, name="probe-rss", daemon=True).start()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probe-out", type=Path, required=True, help="where the probe JSON goes")
     parser.add_argument("--keep-evidence", type=Path, help="copy the evidence log here before it is deleted")
     parser.add_argument("--cprofile", type=Path, help="profile the main thread into this pstats file")
     parser.add_argument("--no-waits", action="store_true", help="do not sleep for distinct seconds")
+    parser.add_argument("--trace-rss", action="store_true",
+                        help="sample this process' RSS every 20 ms and note when each check starts")
     parser.add_argument("--hypothesis-home", type=Path,
                         help="hypothesis' storage directory (default: .hypothesis in the working directory)")
     parser.add_argument("suite_args", nargs=argparse.REMAINDER)
@@ -106,6 +135,8 @@ def main() -> int:
     suite_args = args.suite_args[1:] if args.suite_args[:1] == ["--"] else args.suite_args
 
     _attach(keep_evidence=args.keep_evidence, no_waits=args.no_waits)
+    if args.trace_rss:
+        _trace_rss()
     if args.hypothesis_home:
         from hypothesis.configuration import set_hypothesis_home_dir
 

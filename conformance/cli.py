@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -125,8 +126,15 @@ def _run(args: argparse.Namespace) -> int:
     extra = list(args.pytest_args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    # A CI cancellation sends SIGTERM: end like Ctrl-C, so the run still deletes its test data.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     status = int(pytest.main([*pytest_args, *extra]))
     return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _cache_dir() -> Path:

@@ -231,6 +231,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if result.outcome == "failed" and state.http is not None:
             text = "\n".join(_render_failure(result))
             report.longrepr = state.http.redact(text)
+        elif result.outcome == "skipped" and report.failed:  # undecided, not failed: say so to pytest too
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {result.reason}")
     return report
 
 
@@ -250,12 +253,17 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         found = _violations_in(error)
         if found:
             result.violations = found
+        elif _only_skips(error):  # hypothesis wrapped an inconclusive example (FlakyFailure): undecided
+            result.outcome, result.reason = "skipped", "inconclusive: the target answered the same example differently"
+            return result
         else:  # the check broke: never a silent pass; name what broke it
             text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
             message = state.http.redact(text) if state.http else text
             result.violations = [Violation(i, f"the check could not complete: {message}") for i in ids]
             result.reason = message
-        notes = getattr(error, "__notes__", None)
+        # Only hypothesis' own lines: its notes can embed a Python traceback, which is noise here.
+        notes = [n for n in getattr(error, "__notes__", None) or []
+                 if n.startswith(("Falsifying example", "You can reproduce", "Failing test case"))]
         if notes:
             result.replay = "\n".join(notes) + (
                 f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")
@@ -270,6 +278,12 @@ def _violations_in(error: BaseException) -> list[Violation]:
     if isinstance(error, BaseExceptionGroup):
         return [v for inner in error.exceptions for v in _violations_in(inner)]
     return []
+
+
+def _only_skips(error: BaseException) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        return all(_only_skips(inner) for inner in error.exceptions)
+    return isinstance(error, pytest.skip.Exception)
 
 
 def _render_failure(result: CheckResult) -> list[str]:

@@ -73,8 +73,6 @@ def test_each_worker_makes_and_deletes_its_own_users_data(reference_runs):
     assert left == 0, "every run deletes what it made, also under xdist"
 
 
-@pytest.mark.xfail(strict=True, reason="plugin.py: an xdist worker keeps its own random settings.seed, so its "
-                   "replay hint names a seed that is not the run's (pytest conformance -n 2 without --seed)")
 def test_replay_hint_names_the_runs_seed_under_xdist(tmp_path):
     """``pytest conformance -n 2`` without --seed (the CLI always passes one): the replay hint of a failing
     property names the seed of the run, the one in summary.json, not a worker's own."""
@@ -91,8 +89,6 @@ def test_replay_hint_names_the_runs_seed_under_xdist(tmp_path):
     assert hints == {str(summary["seed"])}, f"replay hints name {hints}, the run's seed is {summary['seed']}"
 
 
-@pytest.mark.xfail(strict=True, reason="plugin.py _distributed() looks for -n only: with xdist's --tx/--dist "
-                   "the controller also seeds a data set of its own that no check reads")
 def test_distributing_with_tx_makes_data_on_the_workers_only(tmp_path):
     database = tmp_path / "reference.db"
     with ReferenceServer(api_keys=[KEY], db_url=f"sqlite:///{database}") as server:

@@ -83,7 +83,8 @@ def tracebacks(text: str, *, allow_hypothesis_flaky: bool = False) -> list[str]:
     for section in _SECTION.split(text):
         if allow_hypothesis_flaky and any(marker in section for marker in _HYPOTHESIS_FLAKY):
             continue
-        found += [section[max(0, m.start() - 300): m.start() + 500] for m in re.finditer(re.escape(_TRACEBACK), section)]
+        found += [section[max(0, m.start() - 300): m.start() + 500]
+                  for m in re.finditer(re.escape(_TRACEBACK), section)]
     return found
 
 
@@ -99,6 +100,12 @@ def one_line_reason(run: SuiteRun) -> str:
     return reason
 
 
+# ``python -m conformance`` as a terminal starts it: Ctrl-C (SIGINT) raises KeyboardInterrupt. A process
+# started in the background by a non-interactive shell inherits SIGINT ignored, and Python keeps it so.
+_INTERRUPTIBLE = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "sys.argv[0] = 'dify-conformance'; runpy.run_module('conformance', run_name='__main__')")
+
+
 def spawn_cli(report_dir: Path, key: str, *args: str) -> subprocess.Popen[bytes]:
     """``dify-conformance run`` started in the background (for signals and watching), as run_suite runs it.
 
@@ -109,7 +116,7 @@ def spawn_cli(report_dir: Path, key: str, *args: str) -> subprocess.Popen[bytes]
     env["DIFY_API_KEY"] = key
     report_dir.parent.mkdir(parents=True, exist_ok=True)
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish())
-    process = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir), *args],
+    process = subprocess.Popen([sys.executable, "-c", _INTERRUPTIBLE, "run", "--report-dir", str(report_dir), *args],
                                stdout=out, stderr=err, env=env, cwd=report_dir.parent)
     process.outputs = (out, err)  # type: ignore[attr-defined]
     return process

@@ -9,10 +9,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.selftest.conftest import SuiteRun
 
 from .conftest import REQUEST_HEAVY, finish, leaks, spawn_cli, tracebacks
 from .servers import Reply, TestServer, Upstream, endless
+
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
 
 MB = 1024 * 1024
 
@@ -79,7 +83,7 @@ def test_huge_endless_and_dripping_bodies_are_cut_and_reported(tmp_path, key, re
     json_type = [("Content-Type", "application/json")]
 
     def app(request):
-        if request.is_list() and request.number > 1 and request.number % 20 == 0:
+        if request.is_list() and request.number > 1 and request.number % 10 == 0:
             if served["endless"] < 3:  # as fast as the socket takes it, never ending
                 served["endless"] += 1
                 return Reply(200, endless(b'{"data": [' + b'{"id": "x"}, ' * 5000), json_type)
@@ -110,7 +114,7 @@ def test_huge_endless_and_dripping_bodies_are_cut_and_reported(tmp_path, key, re
 
 def test_a_has_more_that_never_ends_fails_page_02_and_the_run_ends(cli, key, reference):
     server = reference(faults=["has-more-always-true"])
-    run = cli("--base-url", server.base_url, "--timeout", "5", "--seed", "5")
+    run = cli("--base-url", server.base_url, "--timeout", "5", "--seed", "5", "--", "-k", "test_page")
     assert run.exit_code == 1, run.explain()
     assert "PAGE-02" in run.failed, run.explain()
     assert run.summary["verdict"] == "fail"
@@ -133,7 +137,6 @@ def test_a_cursor_that_loops_back_fails_page_01_and_the_run_ends(cli, key, refer
         run = cli("--base-url", target.base_url, "--timeout", "5", "--seed", "5", "--", "-k", "test_page")
         elapsed = time.monotonic() - start
     assert run.exit_code == 1, run.explain()
-    assert {"PAGE-01", "PAGE-02"} & run.failed, run.explain()
     assert "PAGE-01" in run.failed, run.explain()
     assert elapsed < 90, f"{elapsed:.0f} s"
     _assert_clean(run, key)

@@ -7,10 +7,14 @@ from __future__ import annotations
 import email.utils
 import time
 
+import pytest
+
 from conformance.client import ClientSettings, HttpClient
 
 from .conftest import REQUEST_HEAVY, leaks, tracebacks
 from .servers import Reply, TestServer, Upstream, json_reply
+
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
 
 
 def _busiest_second(times: list[float]) -> int:
@@ -24,16 +28,21 @@ def _busiest_second(times: list[float]) -> int:
     return best
 
 
-def test_the_rate_limit_caps_requests_per_second(cli, key, reference):
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "xdist-2-workers"])
+def test_the_rate_limit_caps_requests_per_second(cli, key, reference, processes):
     upstream = Upstream(reference().base_url)
+    xdist = ["-n", str(processes)] if processes > 1 else []
     with TestServer(upstream) as target:
-        # Writes (4 seeding threads) and reads (the checks) at once: the cap holds across threads.
-        run = cli("--base-url", target.base_url, "--rate-limit", "40", "--time-budget", "3",
-                  "--", "-k", "test_rejections")
+        # Writes (4 seeding threads) and reads (the checks) at once, in one or several processes: the cap
+        # is for the whole run.
+        run = cli("--base-url", target.base_url, "--rate-limit", "40",
+                  "--", "-k", "test_rejections", *xdist)
     times = [r.at for r in target.requests]
-    assert len(times) > 120, f"only {len(times)} requests: too few to measure a rate"
+    assert len(times) > 120, f"only {len(times)} requests: too few to measure a rate\n{run.explain()}"
     assert {r.method for r in target.requests} >= {"GET", "POST", "DELETE"}
-    assert _busiest_second(times) <= 42, _busiest_second(times)  # 40 per second, and the edges of a window
+    # 40 per second; arrivals jitter on a loaded machine (the pacing is at send time, in each process), so
+    # a window may catch a few more. Unpaced, or each process at the full rate, it is twice that or more.
+    assert _busiest_second(times) <= 50, _busiest_second(times)
     overall = (len(times) - 1) / (max(times) - min(times))
     assert overall <= 41, overall
     assert not tracebacks(run.stdout + run.stderr), run.stdout
@@ -59,7 +68,7 @@ def test_429_answers_are_honoured_and_reported(cli, key, reference):
     for signature, times in throttle.items():
         arrivals = seen[signature][: times + 1]  # the throttled ones and the retry that got through
         assert len(arrivals) == times + 1, (signature, arrivals)
-        for first, again in zip(arrivals, arrivals[1:]):
+        for first, again in zip(arrivals, arrivals[1:], strict=False):
             assert (again.method, again.target, again.body) == (first.method, first.target, first.body)
             assert again.at - first.at >= 0.95, "Retry-After was not honoured"
     notes = run.summary["notes"]["throttled"]

@@ -9,6 +9,8 @@ import pytest
 from .conftest import REQUEST_HEAVY, leaks, one_line_reason, tracebacks
 from .servers import Reply, TestServer, Upstream, json_reply
 
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
+
 
 @pytest.fixture
 def elsewhere():

@@ -15,6 +15,8 @@ import pytest
 from .conftest import canary_key, finish, leaks, spawn_cli, tracebacks
 from .servers import EchoingProxy, Reply, TestServer, Upstream
 
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
+
 
 def test_a_hostile_target_echoing_the_key_everywhere_gets_it_into_no_output(cli, reference):
     key = canary_key(special=True)  # "+" and "/": the URL-encoded forms differ from the key

@@ -11,6 +11,8 @@ import pytest
 from .conftest import leaks, one_line_reason, tracebacks
 from .servers import TestServer, Upstream, make_certificate
 
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
+
 # A few checks of each kind are enough to show that the whole run works over TLS; the full suite over
 # TLS is the same suite.
 SUBSET = ("--", "-k", "test_auth or test_user or test_boundary_limits")

@@ -11,6 +11,8 @@ import pytest
 from .conftest import leaks, one_line_reason, tracebacks
 from .servers import TestServer, Upstream, json_reply
 
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
+
 FAST = 20.0  # seconds, Python start-up included; the preflight itself takes about one
 
 

@@ -9,6 +9,7 @@ from the reference server's own database (an SQLite file), not from what the sui
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import sqlite3
@@ -22,6 +23,8 @@ from conformance.server.client import ServerClient
 from .conftest import finish, leaks, spawn_cli, tracebacks
 from .servers import Request, TestServer, Upstream, json_reply
 
+pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
+
 RUN_USER = re.compile(r"^dify-conformance-([0-9a-f]{8})-")
 DOCUMENTED = [
     ("GET", re.compile(r"^/v1/conversations$")),
@@ -31,7 +34,7 @@ DOCUMENTED = [
 ]
 
 
-class Target:
+class RecordedReference:
     """The reference server (database in a file) behind a recording proxy, with other users' data in it."""
 
     def __init__(self, tmp_path: Path, reference, *, refuse_creations_after: int | None = None) -> None:
@@ -43,8 +46,8 @@ class Target:
         self.creations = 0
         with ServerClient(self.server.base_url, self.server.api_key) as api:
             # Not the run's: another user's, and a leftover of an earlier run with a name like the run's own.
-            self.foreign = {api.create("someone-else")["conversation_id"], api.create("someone-else")["conversation_id"],
-                            api.create("dify-conformance-00000000-alice")["conversation_id"]}
+            users = ("someone-else", "someone-else", "dify-conformance-00000000-alice")
+            self.foreign = {api.create(user)["conversation_id"] for user in users}
         self.proxy = TestServer(self._app)
 
     def _app(self, request: Request):
@@ -54,7 +57,7 @@ class Target:
                 return json_reply({"code": "invalid_param", "message": "quota exceeded", "status": 400}, 400)
         reply = self.upstream(request)
         if request.is_create() and reply.status == 200:
-            self.created[reply_json(reply)["conversation_id"]] = request.user
+            self.created[json.loads(reply.body)["conversation_id"]] = request.user
         return reply
 
     def live(self) -> dict[str, str]:
@@ -70,7 +73,7 @@ class Target:
             if request.method == "GET":
                 continue
             match = RUN_USER.match(request.user or "")
-            assert match, f"a write for a user that is not the run's own: {request.method} {request.target} {request.user}"
+            assert match, f"a write for a user not the run's own: {request.method} {request.target} {request.user}"
             runs.add(match.group(1))
             if request.method == "DELETE" or request.path.endswith("/name"):
                 conversation = request.path.split("/")[3]
@@ -87,15 +90,9 @@ class Target:
         assert not set(self.created) & set(live)
 
 
-def reply_json(reply):
-    import json
-
-    return json.loads(reply.body)
-
-
 @pytest.fixture
 def target(tmp_path, reference):
-    made = Target(tmp_path, reference)
+    made = RecordedReference(tmp_path, reference)
     with made.proxy:
         yield made
 
@@ -138,7 +135,7 @@ def test_an_interrupted_run_deletes_what_it_made(tmp_path, key, target):
 
 def test_what_could_not_be_deleted_is_reported(tmp_path, cli, key, reference):
     """The cleanup names every conversation the target would not delete (and deletes all the others)."""
-    stubborn = Target(tmp_path, reference)
+    stubborn = RecordedReference(tmp_path, reference)
     refused: list[str] = []
     forward = stubborn._app
 
@@ -164,7 +161,7 @@ def test_what_could_not_be_deleted_is_reported(tmp_path, cli, key, reference):
 
 
 def test_a_seeding_that_fails_half_way_deletes_what_it_made(tmp_path, cli, key, reference):
-    failing = Target(tmp_path, reference, refuse_creations_after=10)
+    failing = RecordedReference(tmp_path, reference, refuse_creations_after=10)
     with failing.proxy:
         run = cli("--base-url", failing.proxy.base_url, "--seed", "9", "--timeout", "5")
     assert run.exit_code == 3, run.explain()
@@ -177,7 +174,7 @@ def test_a_seeding_that_fails_half_way_deletes_what_it_made(tmp_path, cli, key, 
 
 
 def test_read_only_sends_nothing_but_get_conversations(tmp_path, cli, key, reference):
-    reader = Target(tmp_path, reference)
+    reader = RecordedReference(tmp_path, reference)
     before = reader.live()
     with sqlite3.connect(reader.db) as connection:
         stamps = connection.execute("SELECT id, updated_at, name FROM conversations ORDER BY id").fetchall()
