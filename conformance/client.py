@@ -14,7 +14,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -306,7 +306,7 @@ class _LogGuard(logging.Filter):
         self._installed = False
         self._lock = threading.Lock()
 
-    def add(self, secrets: Sequence[str]) -> None:
+    def add(self, secrets: Iterable[str]) -> None:
         with self._lock:
             self._secrets = sorted(set(self._secrets) | set(secrets), key=len, reverse=True)
             if not self._installed:
