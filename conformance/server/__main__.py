@@ -171,10 +171,12 @@ def _serve(args: argparse.Namespace, keys: list[str], generated: bool, policy: S
     if faults:
         print(f"{_PROG}: faults on: {', '.join(faults)}", file=sys.stderr, flush=True)
     try:
-        _run(app, sock, args.access_log)
+        stopped_by = _run(app, sock, args.access_log)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn shut down cleanly, then re-raised the signal
         return 130
-    return 0
+    # A parent that ignores SIGINT (a CI runner, an xdist worker) passes that on to us: uvicorn still
+    # shuts down on it, but its re-raised signal is ignored, so the status must say so here.
+    return 128 + stopped_by if stopped_by else 0
 
 
 def _create_app(db_url: str, keys: list[str], policy: ServerPolicy, faults: Faults, seed: int) -> Any:
@@ -202,20 +204,29 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _run(app: Any, sock: socket.socket, access_log: bool) -> None:
+def _run(app: Any, sock: socket.socket, access_log: bool) -> int | None:
+    """Serve until told to stop; returns the signal that stopped the server, if one did."""
     import uvicorn
 
     url = _url(sock)
 
     class _Server(uvicorn.Server):
+        stopped_by: int | None = None
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:  # serving now: tell whoever started us where
                 print(READY_PREFIX + url, flush=True)
 
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stopped_by = self.stopped_by or sig
+            super().handle_exit(sig, frame)
+
     config = uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="on", http="h11",
                             loop="asyncio", server_header=False, timeout_graceful_shutdown=3)
-    _Server(config).run(sockets=[sock])
+    server = _Server(config)
+    server.run(sockets=[sock])
+    return server.stopped_by
 
 
 if __name__ == "__main__":
