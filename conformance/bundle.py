@@ -7,9 +7,11 @@ that manifest and summary agree, and re-derives the verdict from the bundle's ow
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -37,6 +39,7 @@ REPORT_NAMES = ("summary.json", "junit.xml", "report.html")
 _SPEC_DIR = "spec/"
 # manifest field -> how to read the same fact from summary.json
 _AGREEING_FIELDS = {
+    "run_id": lambda s: s["run_id"],
     "suite_version": lambda s: s["suite_version"],
     "spec_sha256": lambda s: s["spec"]["sha256"],
     "profile": lambda s: s["profile"],
@@ -45,7 +48,12 @@ _AGREEING_FIELDS = {
     "started_at": lambda s: s["started_at"],
     "finished_at": lambda s: s["finished_at"],
     "verdict": lambda s: s["verdict"],
+    "requirements": lambda s: _requirement_counts(s),
 }
+
+
+def _requirement_counts(summary: dict[str, Any]) -> dict[str, int]:
+    return dict(sorted(Counter(r["status"] for r in summary["requirements"]).items()))
 
 
 def _sha256(data: bytes) -> str:
@@ -72,6 +80,7 @@ def write_bundle(
     contents[HAR_NAME] = Path(har_path).read_bytes()
     manifest = {
         "bundle_version": BUNDLE_VERSION,
+        "run_id": run.run_id,
         "suite_version": run.suite_version,
         "spec_sha256": run.spec.sha256,
         "profile": run.profile,
@@ -80,6 +89,7 @@ def write_bundle(
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "verdict": run.verdict,
+        "requirements": dict(sorted(Counter(r.status for r in run.requirements).items())),
         "files": {name: _sha256(data) for name, data in sorted(contents.items())},
     }
     contents[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -123,8 +133,10 @@ def verify_bundle(path: str | os.PathLike[str]) -> tuple[bool, str]:
         manifest = _manifest(files)
         summary = _checked_files(files, manifest)
         _agree(manifest, summary)
+        _certifies_a_whole_run(summary)
         verdict = _rederive(summary)
         _junit_agrees(files["junit.xml"], summary)
+        _html_agrees(files["report.html"], summary)
     except _Rejected as exc:
         return False, str(exc)
     return True, (
@@ -189,6 +201,19 @@ def _agree(manifest: dict[str, Any], summary: dict[str, Any]) -> None:
             )
 
 
+def _certifies_a_whole_run(summary: dict[str, Any]) -> None:
+    """A bundle of a partial run (filtered, read-only, unjudged MUST requirements) certifies nothing."""
+    certification = summary.get("certification") or {}
+    if not certification.get("bundle"):
+        raise _Rejected(f"summary.json: this run was not to be certified ({certification.get('reason')})")
+    if summary["profile"] != "full" or summary["read_only"]:
+        raise _Rejected(f"summary.json: a {summary['profile']}{' read-only' if summary['read_only'] else ''} run "
+                        "certifies nothing; only a full profile run in write mode does")
+    unjudged = [r["id"] for r in summary["requirements"] if r["level"] == "MUST" and r["status"] == "skipped"]
+    if unjudged:
+        raise _Rejected(f"summary.json: MUST requirement(s) not judged: {', '.join(unjudged)}")
+
+
 def _rederive(summary: dict[str, Any]) -> str:
     """The verdict the bundle's own check results and waivers give; it must equal the recorded one."""
     checks = [CheckResult.from_dict(c) for c in summary["checks"]]
@@ -226,18 +251,44 @@ def _junit_agrees(raw: bytes, summary: dict[str, Any]) -> None:
     for name in (CHECKS_SUITE, REQUIREMENTS_SUITE):
         if name not in suites:
             raise _Rejected(f"junit.xml: no testsuite named {name!r}")
+    properties = {p.get("name"): p.get("value") for p in suites[CHECKS_SUITE].findall("properties/property")}
+    for name, expected_value in (("run_id", summary["run_id"]), ("base_url", summary["target"]["base_url"]),
+                                 ("seed", str(summary["seed"])), ("verdict", summary["verdict"])):
+        if properties.get(name) != expected_value:
+            raise _Rejected(f"junit.xml: {name} {properties.get(name)!r} disagrees with summary.json "
+                            f"{expected_value!r}")
+    cases = len(list(suites[CHECKS_SUITE].iter("testcase")))
+    if cases != len(summary["checks"]):
+        raise _Rejected(f"junit.xml: {cases} check test cases, summary.json has {len(summary['checks'])} checks")
 
     def failed(suite: ET.Element) -> list[str]:
         return [case.get("name", "") for case in suite.iter("testcase") if case.find("failure") is not None]
 
-    failed_requirements = sorted(name.split(" ", 1)[0] for name in failed(suites[REQUIREMENTS_SUITE]))
-    expected = sorted(r["id"] for r in summary["requirements"] if r["status"] == "failed")
+    def requirement_of(case_name: str) -> str:
+        return case_name.split(" ", 1)[0]
+
+    failed_requirements = sorted(requirement_of(name) for name in failed(suites[REQUIREMENTS_SUITE])
+                                 if not name.startswith("stale waiver "))
+    expected = sorted(r["id"] for r in summary["requirements"] if r["status"] == "failed" and r["level"] == "MUST")
     if failed_requirements != expected:
         raise _Rejected(
             f"junit.xml: failed requirements {failed_requirements} disagree with summary.json {expected}"
         )
+    failing = set(expected)
     failed_checks = Counter(failed(suites[CHECKS_SUITE]))
-    expected_checks = Counter(xml_safe(c["name"]) for c in summary["checks"] if c["outcome"] == "failed")
+    expected_checks = Counter(xml_safe(c["name"]) for c in summary["checks"] if c["outcome"] == "failed"
+                              and any(v["requirement"] in failing for v in c["violations"]))
     if failed_checks != expected_checks:
         differing = sorted((failed_checks - expected_checks) + (expected_checks - failed_checks))
         raise _Rejected(f"junit.xml: failed checks disagree with summary.json, e.g. {differing[0]!r}")
+
+
+_META = re.compile(r'<meta name="dify-conformance-([a-z-]+)" content="([^"]*)">')
+
+
+def _html_agrees(raw: bytes, summary: dict[str, Any]) -> None:
+    found = {name: html.unescape(value) for name, value in _META.findall(raw.decode("utf-8", errors="replace"))}
+    for name, expected in (("run-id", summary["run_id"]), ("seed", str(summary["seed"])),
+                           ("verdict", summary["verdict"])):
+        if found.get(name) != expected:
+            raise _Rejected(f"report.html: {name} {found.get(name)!r} disagrees with summary.json {expected!r}")

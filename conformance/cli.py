@@ -13,11 +13,13 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
+
+import pluggy
 
 from . import __version__
 from .catalogue import REQUIREMENTS
-from .errors import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, ConformanceError
+from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET, EXIT_USAGE, ConformanceError
 
 __all__ = ["main"]
 
@@ -28,10 +30,7 @@ _PYTEST_USAGE_ERROR = 4
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's default prints usage too)
-        self.exit(EXIT_USAGE, f"dify-conformance: error: {message} (see dify-conformance {self._sub()} --help)\n")
-
-    def _sub(self) -> str:
-        return self.prog.split()[-1] if " " in self.prog else "--help"
+        self.exit(EXIT_USAGE, f"dify-conformance: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"dify-conformance: error: {exc}", file=sys.stderr)
         return exc.exit_status
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the checks started (during preflight, say): nothing to report yet
         print("dify-conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_TARGET
     _parser().print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -97,40 +96,99 @@ _RUN_FLAGS = ("base_url", "spec", "report_dir", "profile", "seed", "user", "time
 
 
 def _run(args: argparse.Namespace) -> int:
-    import pytest
+    """Settle everything a user can get wrong (exit 2) and the target (exit 3) before pytest starts."""
+    from datetime import UTC, datetime
 
     from .contract import load_contract
+    from .dataset import TestUsers
+    from .errors import TargetUnusable, UsageError
+    from .finish import clear_reports, write_error_reports
+    from .runstate import RunInputs, new_run_id, resolve_target
     from .settings import build_settings
     from .waivers import load_waivers
 
     flags = {name: getattr(args, name) for name in (*_RUN_FLAGS, "api_key", "read_only", "insecure")}
-    settings = build_settings(flags)  # a usage error ends here, before pytest starts
-    load_contract(settings.spec_path)
-    if settings.waivers_path:
-        load_waivers(settings.waivers_path)
+    settings = build_settings(flags)
+    contract = load_contract(settings.spec_path)
+    waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
+    extra = list(args.pytest_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    _check_pytest_args(extra)
+    try:
+        clear_reports(settings.report_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report directory {str(settings.report_dir)!r}: "
+                         f"{exc.strerror or exc}") from None
+    run_id, started_at = new_run_id(), datetime.now(UTC)
+    users = TestUsers.read_only(settings.user) if settings.read_only and settings.user else TestUsers.for_run(run_id)
+    # A CI cancellation sends SIGTERM: end like Ctrl-C, so the run still deletes its test data.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        target = resolve_target(settings, contract, users.probes[0] if users.probes else users.main)
+    except TargetUnusable as exc:
+        write_error_reports(settings, contract, waivers, run_id=run_id, started_at=started_at, reason=str(exc))
+        raise
+    try:
+        return _pytest_main(args, settings.seed, extra, RunInputs(settings, contract, waivers, run_id, started_at,
+                                                                  target))
+    finally:
+        target.close()
+
+
+def _pytest_main(args: argparse.Namespace, seed: int, extra: list[str], inputs: object) -> int:
+    import pytest
+
     # Hypothesis keeps its caches (the Unicode tables, rebuilt at a cost of seconds and ~200 MB) in
     # one place per user, not in a .hypothesis folder wherever the suite happens to run.
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_cache_dir() / "hypothesis"))
     if args.api_key:  # kept off pytest's command line, and inherited by xdist workers
         os.environ["DIFY_API_KEY"] = args.api_key
-    pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR)]
+    # pytest's own closing sections (failures with install paths) give way to the verdict block.
+    pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR), "--no-summary"]
+    # The flags again, for xdist workers: they build the same settings from them.
     for name in _RUN_FLAGS:
         value = getattr(args, name)
         if value is not None:
             pytest_args += [f"--{name.replace('_', '-')}", str(value)]
     if args.seed is None:  # one seed for the whole run, also under xdist, and shown in the reports
-        pytest_args += ["--seed", str(settings.seed)]
+        pytest_args += ["--seed", str(seed)]
     for name in ("read_only", "insecure"):
         if getattr(args, name):
             pytest_args.append(f"--{name.replace('_', '-')}")
-    extra = list(args.pytest_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
-    # A CI cancellation sends SIGTERM: end like Ctrl-C, so the run still deletes its test data.
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt)
-    status = int(pytest.main([*pytest_args, *extra]))
+    status = int(pytest.main([*pytest_args, *extra], plugins=[inputs, _PytestUsageErrors()]))
     return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
+
+
+class _PytestUsageErrors:
+    """pytest's complaint about the arguments after ``--`` in one line of ours, not its usage text."""
+
+    @pluggy.HookimplMarker("pytest")(wrapper=True)  # pytest.hookimpl, without importing pytest here
+    def pytest_cmdline_parse(self) -> Any:
+        import pytest
+
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            lines = [line for arg in exc.args for line in str(arg).splitlines() if line.strip()]
+            why = next((line.split("error: ", 1)[1] for line in lines if "error: " in line), " ".join(lines))
+            print(f"dify-conformance: error: pytest arguments after --: {why} (see pytest --help)", file=sys.stderr)
+            raise pytest.UsageError() from None  # nothing more for pytest to print
+
+
+_PARALLEL_FLAGS = ("-n", "--numprocesses", "--dist", "-d", "--tx", "--maxprocesses")
+
+
+def _check_pytest_args(extra: list[str]) -> None:
+    """What can be told before pytest starts: a parallel run without pytest-xdist (one line, exit 2)."""
+    from importlib.util import find_spec
+
+    from .errors import UsageError
+
+    wants_xdist = any(a in _PARALLEL_FLAGS or a.startswith(("-n", "--numprocesses=", "--dist=")) for a in extra)
+    if wants_xdist and find_spec("xdist") is None:
+        raise UsageError("parallel runs (-- -n N) need pytest-xdist: pip install pytest-xdist")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -92,20 +92,24 @@ class EvidenceSummary:
     list_successes: int = 0
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def crosscut_checks(self) -> list[CheckResult]:
+    def crosscut_checks(self, *, judged: bool = True) -> list[CheckResult]:
+        """One check per cross-cutting requirement. ``judged``: some check of the suite ran; when none
+        did, a clean record is no evidence of anything (a pass needs something judged), but a
+        violation found is still reported."""
         checks = []
         for requirement, title in CROSSCUT_CHECKS.items():
             violations = self.crosscut.get(requirement, [])
             observed = self.requests if requirement == "ROBUST-01" else self.list_successes
             count = self.crosscut_counts.get(requirement, 0)
+            passed = bool(observed) and judged
             checks.append(CheckResult(
                 check_id=f"crosscut::{requirement}",
                 name=title,
                 requirements=(requirement,),
-                outcome="failed" if count else ("passed" if observed else "skipped"),
+                outcome="failed" if count else ("passed" if passed else "skipped"),
                 violations=violations,
                 reason=(f"{count} violating response(s) of {observed}" if count
-                        else None if observed else "no response to judge"),
+                        else None if passed else "no check ran" if observed else "no response to judge"),
             ))
         return checks
 

@@ -8,37 +8,55 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
+from .contract import Contract
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
-from .results import RunResult
+from .results import RunResult, Waiver
 from .runstate import RunState
+from .settings import Settings
 from .verdict import judge, verdict_of
 
-__all__ = ["finish_run", "write_error_reports", "terminal_lines", "REPORT_FILES"]
+__all__ = ["finish_run", "write_error_reports", "clear_reports", "terminal_lines", "REPORT_FILES", "RUN_FILES"]
 
 REPORT_FILES = ("summary.json", "junit.xml", "report.html")
+# Every file a run may leave in the report directory: a new run removes them all before it starts.
+RUN_FILES = (*REPORT_FILES, "certification.zip", "evidence.har")
+
+
+def clear_reports(report_dir: Path) -> None:
+    """No file of an earlier run is ever left beside this run's (a reused CI workspace would publish it)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for name in RUN_FILES:
+        (report_dir / name).unlink(missing_ok=True)
 _EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_TARGET}
 
 
 def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int:
     evidence = read_evidence(state.evidence_dir)
-    checks = state.checks + evidence.crosscut_checks()
+    ran = [c for c in state.checks if c.outcome != "skipped"]
+    crosscut = evidence.crosscut_checks(judged=bool(ran))
+    checks = state.checks + crosscut
     statuses, stale = judge(checks, state.waivers)
     verdict = verdict_of(statuses, stale)
     reason = None
     notes = _merged_notes(evidence.notes)
-    ran = [c for c in state.checks if c.outcome != "skipped"]
     budget = any("time budget" in (c.reason or "") for c in state.checks)
     if "seeding_failed" in notes:
         reason = notes["seeding_failed"]["reason"]
+    elif state.interrupted:
+        reason = "interrupted (Ctrl-C or SIGTERM) before every check ran; the test data was deleted"
     elif interrupted:
-        reason = f"the run did not complete (pytest exit status {pytest_status}: interrupted or collection errors)"
+        reason = (f"the run did not complete (pytest exit status {pytest_status}: interrupted outside a check, "
+                  "or the suite could not be collected)")
     elif budget or state.budget_exhausted:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
     elif not ran:
         reason = "no check ran"
     if reason:
         verdict = "error"
+        for status in statuses:  # say why nothing judged it, not merely that nothing did
+            if status.status == "skipped" and status.reason == "no check ran":
+                status.reason = f"not judged: {reason}"
     state.fatal = reason
     finished = datetime.now(UTC)
     run = RunResult(
@@ -59,11 +77,29 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
         read_only=state.settings.read_only,
         response_times=evidence.response_times,
         notes=notes,
+        run_id=state.run_id,
     )
+    run.no_certification = _no_certification(state, run)
     state.run_result = run
     state.notes = notes
     _write_reports(state, run)
     return _EXIT[verdict]
+
+
+def _no_certification(state: RunState, run: RunResult) -> str | None:
+    """Why this run gets no certification.zip, or None: a bundle certifies a whole run only."""
+    if state.settings.profile.name != "full":
+        return "only the full profile certifies (--profile full)"
+    if state.settings.read_only:
+        return "a read-only run cannot judge the requirements that need writes"
+    if state.selection:
+        return f"the checks were filtered ({state.selection}): a bundle certifies an unfiltered run only"
+    if run.verdict == "error":
+        return f"the run could not judge its target: {run.reason}"
+    unjudged = [s.id for s in run.requirements if s.level == "MUST" and s.status == "skipped"]
+    if unjudged:
+        return f"{len(unjudged)} MUST requirement(s) were not judged: {', '.join(unjudged)}"
+    return None
 
 
 def _merged_notes(notes: list[tuple[str, dict]]) -> dict[str, dict]:
@@ -82,16 +118,9 @@ def _merged_notes(notes: list[tuple[str, dict]]) -> dict[str, dict]:
 
 
 def _write_reports(state: RunState, run: RunResult) -> None:
-    from .reports.html import write_html
-    from .reports.junit import write_junit
-    from .reports.summary import write_summary
-
     report_dir = state.settings.report_dir
-    report_dir.mkdir(parents=True, exist_ok=True)
-    write_summary(run, report_dir / "summary.json")
-    write_junit(run, report_dir / "junit.xml")
-    write_html(run, report_dir / "report.html")
-    if state.settings.profile.name == "full":
+    _write_plain_reports(report_dir, run)
+    if run.no_certification is None:
         from .bundle import write_bundle
         from .reports.har import write_har
 
@@ -102,38 +131,59 @@ def _write_reports(state: RunState, run: RunResult) -> None:
     shutil.rmtree(state.evidence_dir, ignore_errors=True)
 
 
-def write_error_reports(state: RunState, reason: str) -> None:
-    """A run that could not start (exit 2 or 3) still leaves a summary.json saying why."""
+def _write_plain_reports(report_dir: Path, run: RunResult) -> None:
+    from .reports.html import write_html
+    from .reports.junit import write_junit
     from .reports.summary import write_summary
-    from .verdict import judge
 
-    statuses, _ = judge([], state.waivers)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_summary(run, report_dir / "summary.json")
+    write_junit(run, report_dir / "junit.xml")
+    write_html(run, report_dir / "report.html")
+
+
+def write_error_reports(settings: Settings, contract: Contract, waivers: list[Waiver], *, run_id: str,
+                        started_at: datetime, reason: str, base_url: str | None = None) -> RunResult:
+    """A run that could not test its target (exit 3) still leaves its three reports, saying why."""
+    statuses, _ = judge([], waivers)
     for status in statuses:
         status.status, status.reason = "skipped", reason
     now = datetime.now(UTC)
     run = RunResult(
-        suite_version=__version__, spec=state.contract.spec, base_url=state.target.base_url or
-        (state.settings.base_url or ""), profile=state.settings.profile.name, seed=state.settings.seed,
-        started_at=state.started_at.isoformat(timespec="seconds"), finished_at=now.isoformat(timespec="seconds"),
-        duration_s=round(time.time() - state.started_at.timestamp(), 2), requests=0, verdict="error",
-        reason=reason, requirements=statuses, checks=[], read_only=state.settings.read_only,
+        suite_version=__version__, spec=contract.spec, base_url=base_url or settings.base_url or "(bundled reference)",
+        profile=settings.profile.name, seed=settings.seed, started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=now.isoformat(timespec="seconds"), duration_s=round(time.time() - started_at.timestamp(), 2),
+        requests=0, verdict="error", reason=reason, requirements=statuses, checks=[], read_only=settings.read_only,
+        run_id=run_id,
     )
-    state.settings.report_dir.mkdir(parents=True, exist_ok=True)
-    write_summary(run, state.settings.report_dir / "summary.json")
-    shutil.rmtree(state.evidence_dir, ignore_errors=True)
+    _write_plain_reports(settings.report_dir, run)
+    return run
 
 
 def terminal_lines(state: RunState) -> list[str]:
+    """The verdict block: the last thing a run prints; its counts are requirements of the catalogue."""
     run = state.run_result
     if run is None:
         return []
+    lines = verdict_lines(run, state.settings.report_dir)
+    notes = state.notes
+    if "cleanup_failed" in notes:
+        failures = notes["cleanup_failed"]["failures"]
+        lines.insert(-1, f"  cleanup: {len(failures)} conversation(s) could not be deleted, e.g. {failures[0]}")
+    if "throttled" in notes:
+        data = notes["throttled"]
+        lines.insert(-1, f"  throttled: {data['responses_429']} answer(s) 429, waited {data['waited_s']} s as asked")
+    return lines
+
+
+def verdict_lines(run: RunResult, report_dir: Path) -> list[str]:
     failed_must = [s for s in run.requirements if s.status == "failed" and s.level == "MUST"]
     headline = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[run.verdict]
     counts = {k: sum(1 for s in run.requirements if s.status == k) for k in ("passed", "failed", "waived", "skipped")}
     lines = [
-        "",
-        f"dify-conformance verdict: {headline}  ({counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['waived']} waived, {counts['skipped']} skipped; {run.requests} requests in {run.duration_s:g} s)",
+        f"dify-conformance verdict: {headline}  {len(run.requirements)} requirements: {counts['passed']} passed, "
+        f"{counts['failed']} failed, {counts['waived']} waived, {counts['skipped']} skipped  "
+        f"({run.requests:,} requests in {run.duration_s:g} s)",
         f"  target {run.base_url}  spec {run.spec.title} {run.spec.version}  profile {run.profile}  seed {run.seed}",
     ]
     if run.reason:
@@ -144,17 +194,12 @@ def terminal_lines(state: RunState) -> list[str]:
             lines.append(f"  {status.status.upper():8} {status.id:10} {status.level:6} {detail[:160]}")
     for waiver in run.stale_waivers:
         lines.append(f"  STALE    {waiver.id:10} waiver no longer matches a failure: {waiver.reason[:120]}")
-    notes = state.notes
-    if "cleanup_failed" in notes:
-        failures = notes["cleanup_failed"]["failures"]
-        lines.append(f"  cleanup: {len(failures)} conversation(s) could not be deleted, e.g. {failures[0]}")
-    if "throttled" in notes:
-        data = notes["throttled"]
-        lines.append(f"  throttled: {data['responses_429']} answer(s) 429, waited {data['waited_s']} s as asked")
-    written = [str(state.settings.report_dir / name) for name in REPORT_FILES]
-    if run.profile == "full":
-        written.append(str(state.settings.report_dir / "certification.zip"))
-    lines.append("  reports: " + ", ".join(written))
     if failed_must:
         lines.append(f"  {len(failed_must)} MUST requirement(s) failed: {', '.join(s.id for s in failed_must)}")
+    if run.profile == "full" and run.no_certification:
+        lines.append(f"  no certification.zip: {run.no_certification}")
+    written = [str(report_dir / name) for name in REPORT_FILES]
+    if (report_dir / "certification.zip").is_file():
+        written.append(str(report_dir / "certification.zip"))
+    lines.append("  reports: " + ", ".join(written))
     return lines

@@ -24,7 +24,7 @@ from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
 from .oracles.schema import ResponseValidator
 from .results import CheckResult, Violation
-from .runstate import RunState, Target, new_run_id, preflight, start_reference_server
+from .runstate import RunInputs, RunState, Target, new_run_id, resolve_target
 from .settings import build_settings
 from .waivers import load_waivers
 
@@ -32,13 +32,12 @@ __all__ = [
     "STATE",
     "pytest_addoption",
     "pytest_configure",
-    "pytest_configure_node",
     "pytest_sessionstart",
     "pytest_collection_modifyitems",
     "pytest_runtest_setup",
+    "pytest_runtest_protocol",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
-    "pytest_terminal_summary",
     "pytest_unconfigure",
 ]
 
@@ -83,10 +82,14 @@ def _flags(config: pytest.Config) -> dict[str, Any]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalogue requirements a check serves")
     workerinput = getattr(config, "workerinput", None)
+    inputs = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunInputs)), None)
     try:
-        settings = build_settings(_flags(config))
-        contract = load_contract(settings.spec_path)
-        waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
+        if inputs is not None:  # dify-conformance run settled these before pytest started
+            settings, contract, waivers = inputs.settings, inputs.contract, inputs.waivers
+        else:
+            settings = build_settings(_flags(config))
+            contract = load_contract(settings.spec_path)
+            waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
     except ConformanceError as exc:
         pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
     if workerinput is not None:
@@ -97,11 +100,11 @@ def pytest_configure(config: pytest.Config) -> None:
         evidence_dir = Path(workerinput["dify_evidence_dir"])
         worker = workerinput["workerid"]
     else:
-        run_id, seed, started_at = new_run_id(), settings.seed, datetime.now(UTC)
+        run_id, started_at = (inputs.run_id, inputs.started_at) if inputs else (new_run_id(), datetime.now(UTC))
         evidence_dir = settings.report_dir / f".evidence-{run_id}"
-        worker, target = "", None
+        worker, target = "", inputs.target if inputs else None
     # --hypothesis-seed of hypothesis' own plugin, read after this (tryfirst) hook.
-    config.option.hypothesis_seed = seed
+    config.option.hypothesis_seed = settings.seed
     _register_hypothesis_profile(settings.profile)
     users = TestUsers.read_only(settings.user) if settings.read_only and settings.user else TestUsers.for_run(
         run_id, worker)
@@ -112,12 +115,16 @@ def pytest_configure(config: pytest.Config) -> None:
         target=target or Target("", None), validator=ResponseValidator(contract), users=users,
     )
     config.stash[STATE] = state
+    state.selection = _selection(config)
     if workerinput is None:
         config.pluginmanager.register(_CheckCollector(state), "dify-conformance-checks")
+        if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
+            config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")
         from .progress import Progress  # which group runs, requests so far: on the terminal of the controller
 
         config.pluginmanager.register(Progress(state.evidence_dir), "dify-conformance-progress")
-        _resolve_target(config, state)
+        if target is None:
+            _resolve_target(config, state)
 
 
 def _register_hypothesis_profile(profile: Any) -> None:
@@ -136,40 +143,54 @@ def _register_hypothesis_profile(profile: Any) -> None:
     hypothesis.settings.load_profile(f"dify-conformance-{profile.name}")
 
 
-def _resolve_target(config: pytest.Config, state: RunState) -> None:
-    """Controller only: start the reference server if no URL was given, then preflight the target."""
-    from .finish import write_error_reports
+def _selection(config: pytest.Config) -> str | None:
+    """How the user narrowed the checks, if they did: such a run certifies nothing (CONTRACT.md)."""
+    option = config.option
+    used = [f"-k {option.keyword!r}" if getattr(option, "keyword", "") else "",
+            f"-m {option.markexpr!r}" if getattr(option, "markexpr", "") else "",
+            "--deselect" if getattr(option, "deselect", None) else "",
+            "-x/--maxfail" if getattr(option, "maxfail", 0) else ""]
+    suite = Path(__file__).parent.resolve()
+    narrowed = [a for a in config.args if Path(a.split("::", 1)[0]).resolve() != suite]
+    if narrowed:
+        used.append(f"only {' '.join(narrowed)}")
+    return ", ".join(u for u in used if u) or None
 
-    state.settings.report_dir.mkdir(parents=True, exist_ok=True)
+
+def _resolve_target(config: pytest.Config, state: RunState) -> None:
+    """``pytest conformance`` (the CLI does this itself, before pytest): start the reference server if
+    no URL was given, then preflight the target; an unusable one ends the run with exit 3 and reports."""
+    from .finish import clear_reports, write_error_reports
+
     try:
-        if state.settings.base_url is None:
-            state.target = start_reference_server(state.contract)
-        else:
-            state.target = Target(state.settings.base_url, state.settings.api_key)
-        state.open_client()
-        assert state.http is not None
-        preflight(state.http, state.users.probes[0] if state.users.probes else state.users.main,
-                  key_given=bool(state.target.api_key))
+        clear_reports(state.settings.report_dir)
+        probe = state.users.probes[0] if state.users.probes else state.users.main
+        state.target = resolve_target(state.settings, state.contract, probe)
     except (TargetUnusable, UsageError) as exc:
-        code = exc.exit_status
-        write_error_reports(state, str(exc))
-        state.target.close()
-        pytest.exit(f"dify-conformance: {exc}", returncode=code)
+        write_error_reports(state.settings, state.contract, state.waivers, run_id=state.run_id,
+                            started_at=state.started_at, reason=str(exc))
+        pytest.exit(f"dify-conformance: {exc}", returncode=exc.exit_status)
     except OSError as exc:  # e.g. the report directory cannot be written
         pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
 
 
-def pytest_configure_node(node: Any) -> None:
-    """xdist controller: every worker tests the same target, with its own users and data."""
-    state = node.config.stash[STATE]
-    node.workerinput.update(
-        dify_run_id=state.run_id,
-        dify_seed=state.settings.seed,
-        dify_started_at=state.started_at.isoformat(),
-        dify_base_url=state.target.base_url,
-        dify_api_key=state.target.api_key,
-        dify_evidence_dir=str(state.evidence_dir),
-    )
+class _XdistController:
+    """Registered only when pytest-xdist is loaded: its hook is unknown to pytest otherwise."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Every worker tests the same target, with its own users and data."""
+        state = self.state
+        node.workerinput.update(
+            dify_run_id=state.run_id,
+            dify_seed=state.settings.seed,
+            dify_started_at=state.started_at.isoformat(),
+            dify_base_url=state.target.base_url,
+            dify_api_key=state.target.api_key,
+            dify_evidence_dir=str(state.evidence_dir),
+        )
 
 
 def _runs_checks(config: pytest.Config) -> bool:
@@ -190,6 +211,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state.start_seeding()
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k selects: it matches the requirement ids too (-k PAGE, -k USER-02)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     problems = []
     for item in items:
@@ -197,6 +219,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if not ids:
             problems.append(f"{item.nodeid}: no @pytest.mark.requirement")
         problems += [f"{item.nodeid}: unknown requirement {i!r}" for i in ids if not is_known(i)]
+        item.extra_keyword_matches.update(ids)
     if problems:
         raise pytest.UsageError("suite checks without a valid requirement:\n  " + "\n  ".join(problems))
 
@@ -219,6 +242,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if time.time() > state.deadline:
         state.budget_exhausted = True
         pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Ctrl-C or SIGTERM during a check: stop the session after it, as pytest's ``shouldstop`` does,
+    so the run still cleans up and reports, and the terminal shows one line instead of a traceback."""
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        state = item.config.stash[STATE]
+        state.interrupted = True
+        item.session.shouldstop = INTERRUPTED_REASON
+        return True
+
+
+INTERRUPTED_REASON = "dify-conformance: interrupted; the run deletes its test data and writes its reports"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -335,21 +374,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.target.close()
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
     from .finish import terminal_lines
 
     state = config.stash.get(STATE, None)
-    if state is not None and state.is_controller:
-        for line in terminal_lines(state):
-            terminalreporter.write_line(line)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(STATE, None)
-    if state is not None:
-        state.target.close()
-        if state.http is not None:
-            state.http.close()
-        if state.log is not None:
-            state.log.close()
-
+    if state is None:
+        return
+    if state.is_controller:  # the verdict is the last thing on the terminal, after pytest's own tail
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        lines = terminal_lines(state)
+        if terminal is not None and lines:
+            terminal.write_sep("=")
+            for line in lines:
+                terminal.write_line(line)
+    state.target.close()
+    if state.http is not None:
+        state.http.close()
+    if state.log is not None:
+        state.log.close()

@@ -133,3 +133,6 @@ class RunResult:
     # what the run noticed besides checks: "data" (what the test data lets the checks observe),
     # "seeding" (seconds waited for distinct timestamps), "throttled" (429s), "cleanup_failed"
     notes: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""  # carried by every report, so a bundle's files can be told to belong together
+    # Why the run has no certification.zip; None when it has one (CONTRACT.md: whole full runs only).
+    no_certification: str | None = "only the full profile certifies (--profile full)"

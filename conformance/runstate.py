@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from .oracles.schema import ResponseValidator
 from .results import CheckResult, RunResult, Waiver
 from .settings import Settings
 
-__all__ = ["RunState", "Target", "start_reference_server", "preflight", "new_run_id"]
+__all__ = ["RunState", "RunInputs", "Target", "resolve_target", "start_reference_server", "preflight", "new_run_id"]
 
 
 def new_run_id() -> str:
@@ -86,7 +86,8 @@ def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange
     if status is None:
         raise TargetUnusable(f"cannot reach {where}: {exchange.error}")
     if status in (401, 403):
-        raise TargetUnusable(f"the API key was rejected: GET {where} answered {status}" if key_given else
+        raise TargetUnusable(f"the API key was rejected: GET {where} answered {status}; check DIFY_API_KEY "
+                             "(or --api-key): it must be this app's key" if key_given else
                              f"no API key given (GET {where} answered {status}): set DIFY_API_KEY or pass --api-key")
     if 300 <= status < 400:
         location = exchange.header("location") or "(no Location header)"
@@ -97,6 +98,41 @@ def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange
     if status >= 500:
         raise TargetUnusable(f"GET {where} answered {status} five times: the target cannot serve a plain list")
     return exchange
+
+
+def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> Target:
+    """The target of the run, checked usable: the bundled reference server when no URL is given.
+
+    TargetUnusable (exit 3) says why it cannot be tested; a server started here is stopped again then.
+    """
+    if settings.base_url is None:
+        target = start_reference_server(contract)
+    else:
+        target = Target(settings.base_url, settings.api_key)
+    http = HttpClient(ClientSettings(base_url=target.base_url, api_key=target.api_key, timeout_s=settings.timeout_s,
+                                     verify=settings.verify))
+    try:
+        preflight(http, probe_user, key_given=bool(target.api_key))
+    except BaseException:
+        target.close()
+        raise
+    finally:
+        http.close()
+    return target
+
+
+@dataclass(frozen=True, eq=False)
+class RunInputs:
+    """What ``dify-conformance run`` settled before pytest started, handed to the plugin as an object
+    (``pytest.main(plugins=[inputs])``); without it (``pytest conformance``), the plugin settles the
+    same things itself from its options. xdist workers rebuild the settings from the same flags."""
+
+    settings: Settings
+    contract: Contract
+    waivers: list[Waiver]
+    run_id: str
+    started_at: datetime
+    target: Target
 
 
 @dataclass
@@ -123,6 +159,8 @@ class RunState:
     checks: list[CheckResult] = field(default_factory=list)  # controller: every check result
     fatal: str | None = None  # why the verdict is error
     budget_exhausted: bool = False
+    interrupted: bool = False  # Ctrl-C or SIGTERM stopped the checks
+    selection: str | None = None  # how the user filtered the checks (-k, -m, node ids), if they did
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
     _pool: ThreadPoolExecutor | None = None
@@ -194,6 +232,3 @@ class RunState:
         if self.api is None or self.settings.read_only:
             return []
         return self.ledger.cleanup(self.api)
-
-    def now_iso(self) -> str:
-        return datetime.now(UTC).isoformat(timespec="seconds")

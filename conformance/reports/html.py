@@ -23,7 +23,7 @@ from .view import (
     timing_stats,
 )
 
-__all__ = ["write_html", "render_html"]
+__all__ = ["write_html", "render_html", "identity"]
 
 _OUTCOME_ORDER = {"failed": 0, "skipped": 1, "passed": 2}  # what needs attention first
 _MONO_FACTS = ("Spec sha256", "Target")
@@ -326,6 +326,11 @@ def _checks_table(checks: list[CheckResult]) -> str:
     return f"<table><tr><th>Outcome</th><th>Check</th><th>Duration</th></tr>{''.join(rows)}</table>"
 
 
+def identity(run: RunResult) -> list[tuple[str, object]]:
+    """What ties the page to its run, as meta tags: ``verify`` checks them against the other files."""
+    return [("run-id", run.run_id), ("seed", run.seed), ("verdict", run.verdict)]
+
+
 def render_html(run: RunResult) -> str:
     statuses = requirements_in_order(run)
     stats = timing_stats(run.response_times)
@@ -338,6 +343,7 @@ def render_html(run: RunResult) -> str:
             "<!doctype html>",
             '<html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            *[f'<meta name="dify-conformance-{name}" content="{_e(value)}">' for name, value in identity(run)],
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
             _verdict(run, statuses),
             _facts(run),
@@ -348,7 +354,7 @@ def render_html(run: RunResult) -> str:
             f"<h2>Checks<small>{outcomes['passed']} passed, {outcomes['failed']} failed, "
             f"{outcomes['skipped']} skipped</small></h2>",
             _checks_table(run.checks),
-            f"<footer>dify-conformance {_e(run.suite_version)} · run {_e(run.started_at)} "
+            f"<footer>dify-conformance {_e(run.suite_version)} · run {_e(run.run_id)} {_e(run.started_at)} "
             f"– {_e(run.finished_at)}"
             f" · seed {_e(run.seed)} · profile {_e(run.profile)}</footer>",
             "</main></body></html>",

@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..catalogue import Level, is_known
+from ..catalogue import requirement as lookup
 from ..results import CheckResult, RequirementStatus, RunResult, Violation
 from .files import write_atomically
 from .view import requirements_in_order
@@ -63,21 +65,36 @@ def _classname(check: CheckResult) -> str:
     return f"{_CLASS_PREFIX}.{area}"
 
 
-def _check_case(suite: ET.Element, check: CheckResult) -> None:
+def _check_case(suite: ET.Element, check: CheckResult, failing: set[str]) -> None:
+    """``failing``: the requirements that fail the run (MUST, not waived). Only their violations are a
+    <failure>; a SHOULD or waived one stays visible as output, so a passing run shows no red."""
     case = _element(
         suite, "testcase", name=check.name, classname=_classname(check), time=f"{check.duration_s:.3f}"
     )
     _properties(case, [("requirement", r) for r in check.requirements] + [("check_id", check.check_id)])
     if check.outcome == "failed":
-        texts = [violation_text(v) for v in check.violations]
-        if check.reason and not check.violations:
-            texts.append(check.reason)
-        if check.replay:
+        failing_violations = [v for v in check.violations if v.requirement in failing]
+        other = [v for v in check.violations if v.requirement not in failing]
+        texts = [violation_text(v) for v in failing_violations]
+        if failing_violations and check.replay:
             texts.append(check.replay)
-        first = check.violations[0].message if check.violations else (check.reason or "the check failed")
-        _element(case, "failure", "\n\n".join(texts), message=_one_line(first), type="ConformanceFailure")
+        if failing_violations:
+            _element(case, "failure", "\n\n".join(texts), message=_one_line(failing_violations[0].message),
+                     type="ConformanceFailure")
+        if other:
+            why = "; ".join(_why_not_failing(r) for r in dict.fromkeys(v.requirement for v in other))
+            notes = [f"not failing the run ({why}):", "", *[violation_text(v) for v in other]]
+            if not failing_violations and check.replay:
+                notes += ["", check.replay]
+            _element(case, "system-out", "\n".join(notes))
     elif check.outcome == "skipped":
         _element(case, "skipped", message=_one_line(check.reason or "skipped"))
+
+
+def _why_not_failing(requirement: str) -> str:
+    if is_known(requirement) and lookup(requirement).level is Level.SHOULD:
+        return f"{requirement} is a SHOULD requirement"
+    return f"{requirement} is waived"
 
 
 def _evidence_text(status: RequirementStatus) -> str:
@@ -110,13 +127,14 @@ def _requirement_case(suite: ET.Element, status: RequirementStatus) -> None:
     pairs: list[tuple[str, object]] = [
         ("requirement", status.id),
         ("level", status.level),
+        ("status", status.status),
         ("checks", status.checks),
     ]
     if status.status == "waived":
         pairs.append(("waived", status.waiver or ""))
     _properties(case, pairs)
     first = status.evidence[0].get("message") if status.evidence else None
-    if status.status == "failed":
+    if status.status == "failed" and status.level == "MUST":
         _element(
             case,
             "failure",
@@ -124,6 +142,9 @@ def _requirement_case(suite: ET.Element, status: RequirementStatus) -> None:
             message=_one_line(first or status.reason or "failed"),
             type=f"{status.level} requirement failed",
         )
+    elif status.status == "failed":  # a SHOULD: reported with its evidence, never a red test case
+        _element(case, "system-out", "SHOULD requirement not met (does not fail the run):\n\n"
+                 + _evidence_text(status))
     elif status.status == "skipped":
         _element(case, "skipped", message=_one_line(status.reason or "no check ran"))
     elif status.status == "waived":
@@ -134,6 +155,24 @@ def _requirement_case(suite: ET.Element, status: RequirementStatus) -> None:
         )
 
 
+def _run_cases(suite: ET.Element, run: RunResult) -> list[str]:
+    """Test cases for what fails or stops the run besides requirements: an error verdict, stale waivers."""
+    outcomes = []
+    if run.verdict == "error":
+        case = _element(suite, "testcase", name="dify-conformance run", classname=f"{_CLASS_PREFIX}.run",
+                        time=f"{run.duration_s:.3f}")
+        _element(case, "error", run.reason or "the run could not judge its target",
+                 message=_one_line(run.reason or "error"), type="RunError")
+        outcomes.append("error")
+    for waiver in run.stale_waivers:
+        case = _element(suite, "testcase", name=f"stale waiver {waiver.id}", classname=f"{_CLASS_PREFIX}.waivers",
+                        time="0.000")
+        _element(case, "failure", f"the waiver for {waiver.id} matches no failure: {waiver.reason}",
+                 message=f"stale waiver {waiver.id}", type="StaleWaiver")
+        outcomes.append("failed")
+    return outcomes
+
+
 def _suite(root: ET.Element, name: str, run: RunResult, outcomes: Sequence[str], time_s: float) -> ET.Element:
     return _element(
         root,
@@ -142,14 +181,14 @@ def _suite(root: ET.Element, name: str, run: RunResult, outcomes: Sequence[str],
         tests=len(outcomes),
         failures=outcomes.count("failed"),
         skipped=outcomes.count("skipped"),
-        errors=0,
+        errors=outcomes.count("error"),
         time=f"{time_s:.3f}",
         timestamp=run.started_at,
     )
 
 
 def _run_properties(run: RunResult) -> list[tuple[str, object]]:
-    pairs: list[tuple[str, object]] = [("verdict", run.verdict)]
+    pairs: list[tuple[str, object]] = [("run_id", run.run_id), ("verdict", run.verdict)]
     if run.reason:
         pairs.append(("reason", run.reason))
     return pairs + [
@@ -165,28 +204,41 @@ def _run_properties(run: RunResult) -> list[tuple[str, object]]:
 
 def junit_xml(run: RunResult) -> bytes:
     statuses = requirements_in_order(run)
-    check_outcomes = [c.outcome for c in run.checks]
-    requirement_outcomes = [s.status for s in statuses]
+    failing = {s.id for s in statuses if s.status == "failed" and s.level == "MUST"}
+    check_outcomes = [_junit_outcome(c, failing) for c in run.checks]
+    requirement_outcomes = [s.status if s.status != "failed" or s.id in failing else "passed" for s in statuses]
+    scratch = ET.Element("scratch")  # the run's own cases are counted before their suite is made
+    run_outcomes = _run_cases(scratch, run)
+    requirement_outcomes += run_outcomes
     root = ET.Element(
         "testsuites",
         {
             "name": "dify-conformance",
-            "tests": str(len(check_outcomes) + len(statuses)),
+            "tests": str(len(check_outcomes) + len(requirement_outcomes)),
             "failures": str(check_outcomes.count("failed") + requirement_outcomes.count("failed")),
             "skipped": str(check_outcomes.count("skipped") + requirement_outcomes.count("skipped")),
-            "errors": "0",
+            "errors": str(requirement_outcomes.count("error")),
             "time": f"{run.duration_s:.3f}",
         },
     )
     checks = _suite(root, CHECKS_SUITE, run, check_outcomes, run.duration_s)
     _properties(checks, _run_properties(run))
     for check in run.checks:
-        _check_case(checks, check)
+        _check_case(checks, check, failing)
     requirements = _suite(root, REQUIREMENTS_SUITE, run, requirement_outcomes, 0.0)
+    _properties(requirements, [("run_id", run.run_id)])
     for status in statuses:
         _requirement_case(requirements, status)
+    requirements.extend(list(scratch))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _junit_outcome(check: CheckResult, failing: set[str]) -> str:
+    """A check is a failure in JUnit only where it found a violation of a requirement that fails the run."""
+    if check.outcome == "failed" and not any(v.requirement in failing for v in check.violations):
+        return "passed"
+    return check.outcome
 
 
 def write_junit(run: RunResult, path: str | os.PathLike[str]) -> Path:

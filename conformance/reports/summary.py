@@ -1,8 +1,8 @@
 """summary.json: the stable, versioned machine-readable report (CONTRACT.md, schema in summary.schema.json).
 
-The contract's keys come first in meaning; the extension keys (``finished_at``, ``read_only``,
-``checks``, ``waivers``, ``stale_waivers``, ``response_times``, ``notes``) are documented in the README and in
-the schema. Keys are sorted so that two summaries diff cleanly.
+The contract's keys come first in meaning; the extension keys (``run_id``, ``finished_at``,
+``read_only``, ``checks``, ``waivers``, ``stale_waivers``, ``response_times``, ``notes``, ``certification``)
+are documented in the README and in the schema. Keys are sorted so that two summaries diff cleanly.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ _EVIDENCE_KEYS = ("message", "request", "status_code", "body_excerpt")
 def summary_dict(run: RunResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_id,
         "verdict": run.verdict,
         "reason": run.reason if run.verdict == "error" else None,
         "suite_version": run.suite_version,
@@ -49,6 +50,7 @@ def summary_dict(run: RunResult) -> dict[str, Any]:
         "stale_waivers": stale_waiver_entries(run),
         "response_times": {kind: stats.to_dict() for kind, stats in timing_stats(run.response_times).items()},
         "notes": run.notes,
+        "certification": {"bundle": run.no_certification is None, "reason": run.no_certification},
     }
 
 

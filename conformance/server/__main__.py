@@ -46,11 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="switch on a named deviation (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true", help="list the fault names and exit")
     parser.add_argument("--seed", type=int, default=0, help="seed of the faults that use randomness")
-    parser.add_argument("--limit-min", type=int, default=defaults.limit_min, metavar="N")
-    parser.add_argument("--limit-max", type=int, default=defaults.limit_max, metavar="N")
-    parser.add_argument("--limit-default", type=int, default=defaults.limit_default, metavar="N")
-    parser.add_argument("--sort-values", default=",".join(defaults.sort_values), metavar="A,B,...")
-    parser.add_argument("--sort-default", default=defaults.sort_default, metavar="VALUE")
+    parser.add_argument("--limit-min", type=int, default=defaults.limit_min, metavar="N",
+                        help=f"smallest limit served; below it 400 (default {defaults.limit_min})")
+    parser.add_argument("--limit-max", type=int, default=defaults.limit_max, metavar="N",
+                        help=f"largest limit served; above it 400 (default {defaults.limit_max})")
+    parser.add_argument("--limit-default", type=int, default=defaults.limit_default, metavar="N",
+                        help=f"limit in effect when none is given (default {defaults.limit_default})")
+    parser.add_argument("--sort-values", default=",".join(defaults.sort_values), metavar="A,B,...",
+                        help="the sort_by values served, comma-separated; others get 400 "
+                             f"(default {','.join(defaults.sort_values)})")
+    parser.add_argument("--sort-default", default=defaults.sort_default, metavar="VALUE",
+                        help=f"the order when no sort_by is given (default {defaults.sort_default})")
     parser.add_argument("--user-optional", action="store_true",
                         help="serve a request without user as a default end user's list")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")

@@ -92,6 +92,8 @@ def build_run(
         "checks": checks,
         "stale_waivers": stale,
         "response_times": {"list": [0.01, 0.02, 0.03, 0.2], "create": [0.5, 0.7]},
+        "run_id": "5eed1234",
+        "no_certification": None if not reason else f"the run could not judge its target: {reason}",
     }
     values.update(fields)
     return RunResult(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from conformance.reports.junit import write_junit
 from conformance.reports.summary import write_summary
 from conformance.results import SpecInfo, Waiver
 
-from .conftest import SPEC_TEXT, build_run, failing_checks
+from .conftest import SPEC_TEXT, all_passing_checks, build_run, failing_checks
 
 
 def bundle_of(run, report_dir, spec_file):
@@ -162,6 +163,59 @@ def test_stale_waiver_is_reflected_and_verifies(tmp_path, spec_file, spec_info):
     )
 
 
-def test_error_verdict_verifies_when_its_reason_is_recorded(tmp_path, spec_file, spec_info):
+def test_a_bundle_of_a_run_that_could_not_judge_certifies_nothing(tmp_path, spec_file, spec_info):
     bundle = bundle_of(build_run(reason="time budget ran out", spec=spec_info), tmp_path, spec_file)
-    assert verify_bundle(bundle)[0]
+    ok, why = verify_bundle(bundle)
+    assert not ok and "not to be certified" in why and "time budget ran out" in why, why
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"profile": "quick"}, "a quick run certifies nothing"),
+    ({"read_only": True}, "read-only run certifies nothing"),
+])
+def test_a_bundle_of_a_partial_run_is_refused(tmp_path, spec_file, spec_info, fields, expected):
+    bundle = bundle_of(build_run(spec=spec_info, **fields), tmp_path, spec_file)
+    ok, why = verify_bundle(bundle)
+    assert not ok and expected in why, why
+
+
+def test_a_bundle_with_unjudged_must_requirements_is_refused(tmp_path, spec_file, spec_info):
+    checks = [c for c in all_passing_checks() if c.requirements[0] != "PAGE-01"]
+    bundle = bundle_of(build_run(checks, spec=spec_info), tmp_path, spec_file)
+    ok, why = verify_bundle(bundle)
+    assert not ok and "not judged: PAGE-01" in why, why
+
+
+def _rewrite(bundle: Path, name: str, change) -> None:
+    """Change one member and re-hash the manifest, as a forger would: checksums alone then hold."""
+    with zipfile.ZipFile(bundle) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    files[name] = change(files[name])
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"][name] = hashlib.sha256(files[name]).hexdigest()
+    if name == "summary.json":
+        manifest["target"] = json.loads(files[name])["target"]
+    files["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for n, data in files.items():
+            archive.writestr(n, data)
+
+
+def test_a_summary_rewritten_for_another_target_is_refused(tmp_path, spec_file, spec_info):
+    bundle = bundle_of(build_run(spec=spec_info), tmp_path, spec_file)
+
+    def elsewhere(raw: bytes) -> bytes:
+        summary = json.loads(raw)
+        summary["target"]["base_url"] = "https://other.example.com/v1"
+        return json.dumps(summary).encode()
+
+    _rewrite(bundle, "summary.json", elsewhere)
+    ok, why = verify_bundle(bundle)
+    assert not ok and why.startswith("junit.xml: base_url"), why
+
+
+def test_a_report_of_another_run_is_refused(tmp_path, spec_file, spec_info):
+    bundle = bundle_of(build_run(spec=spec_info), tmp_path, spec_file)
+    _rewrite(bundle, "report.html", lambda raw: raw.replace(b"5eed1234", b"0ther999"))
+    ok, why = verify_bundle(bundle)
+    assert not ok and why.startswith("report.html: run-id"), why

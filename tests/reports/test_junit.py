@@ -6,8 +6,9 @@ import xml.etree.ElementTree as ET
 
 from conformance.catalogue import REQUIREMENTS
 from conformance.reports.junit import write_junit
+from conformance.results import Waiver
 
-from .conftest import check, violation
+from .conftest import all_passing_checks, check, violation
 
 
 def suites(run, tmp_path):
@@ -25,7 +26,10 @@ def test_one_testcase_per_check_named_with_ids(failing_run, tmp_path):
         assert [p.get("value") for p in case.iter("property") if p.get("name") == "requirement"] == list(
             result.requirements
         )
-    assert checks.get("failures") == "2" and checks.get("skipped") == "1" and checks.get("errors") == "0"
+    # LIMIT-02 fails the run; USER-01's violation is waived: visible as output, not a failure.
+    assert checks.get("failures") == "1" and checks.get("skipped") == "1" and checks.get("errors") == "0"
+    [waived] = [c for c in cases if c.get("name").startswith("USER-01")]
+    assert waived.find("failure") is None and "USER-01 is waived" in waived.find("system-out").text
     assert checks.get("timestamp") == failing_run.started_at
 
 
@@ -68,3 +72,38 @@ def test_illegal_xml_characters_are_stripped(make_run, tmp_path):
     ET.parse(path)  # well-formed despite the control characters
     text = path.read_bytes()
     assert b"\x00" not in text and b"\x1b" not in text and b"\x07" not in text
+
+
+def test_a_passing_run_with_should_violations_has_no_failure_or_error(make_run, tmp_path):
+    """SCHEMA-02 (SHOULD) is violated inside a check named after SCHEMA-01 (MUST): visible, not red."""
+    checks = [c for c in all_passing_checks() if c.requirements[0] not in ("SCHEMA-01", "SCHEMA-02")]
+    checks.append(check("SCHEMA-01", "SCHEMA-02", outcome="failed",
+                        violations=[violation("SCHEMA-02", "items lack introduction")]))
+    run = make_run(checks)
+    assert run.verdict == "pass"
+    path = write_junit(run, tmp_path / "junit.xml")
+    root = ET.parse(path).getroot()
+    assert root.find(".//failure") is None and root.find(".//error") is None
+    assert root.get("failures") == "0" and root.get("errors") == "0"
+    [case] = [c for c in root.iter("testcase") if c.get("name").startswith("SCHEMA-01 SCHEMA-02")]
+    out = case.find("system-out").text
+    assert "SCHEMA-02 is a SHOULD requirement" in out and "items lack introduction" in out and "curl" in out
+    [requirement] = [c for c in root.iter("testcase") if c.get("name").startswith("SCHEMA-02 ")]
+    assert "SHOULD requirement not met" in requirement.find("system-out").text
+
+
+def test_an_error_run_has_an_error_case_and_a_stale_waiver_a_failure(make_run, tmp_path):
+    error = ET.parse(write_junit(make_run(reason="the API key was rejected"), tmp_path / "e.xml")).getroot()
+    [case] = [c for c in error.iter("testcase") if c.find("error") is not None]
+    assert case.get("name") == "dify-conformance run" and "API key was rejected" in case.find("error").get("message")
+    assert error.get("errors") == "1"
+    stale = make_run(waivers=[Waiver("SORT-01", "no longer needed")])
+    assert stale.verdict == "fail"
+    root = ET.parse(write_junit(stale, tmp_path / "s.xml")).getroot()
+    [case] = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    assert case.get("name") == "stale waiver SORT-01" and root.get("failures") == "1"
+
+
+def test_every_report_carries_the_run_id(passing_run, tmp_path):
+    root = ET.parse(write_junit(passing_run, tmp_path / "junit.xml")).getroot()
+    assert {p.get("value") for p in root.iter("property") if p.get("name") == "run_id"} == {"5eed1234"}

@@ -27,7 +27,8 @@ CONTRACT_KEYS = {
     "requests",
     "requirements",
 }
-EXTENSION_KEYS = {"finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times", "notes"}
+EXTENSION_KEYS = {"run_id", "finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times", "notes",
+                  "certification"}
 
 
 def test_has_exactly_the_contract_and_extension_keys(failing_run):
@@ -87,5 +88,5 @@ def test_written_sorted_utf8_and_indented(tmp_path, make_run):
     run = make_run([check("AUTH-01", outcome="failed", name="AUTH-01 キーなし")])
     path = write_summary(run, tmp_path / "summary.json")
     text = path.read_text(encoding="utf-8")
-    assert "キーなし" in text and text.startswith('{\n  "checks"')
+    assert "キーなし" in text and text.startswith('{\n  "certification"')
     assert json.loads(text) == summary_dict(run)

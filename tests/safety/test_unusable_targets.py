@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import socket
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
+
+from tests.selftest.conftest import run_suite
 
 from .conftest import leaks, one_line_reason, tracebacks
 from .servers import TestServer, Upstream, json_reply
@@ -62,3 +65,25 @@ def test_a_rejected_key_ends_the_run_at_once(cli, key, reference, status):
     _assert_unusable(run, time.monotonic() - start, key, "API key was rejected", str(status))
     assert len(target.requests) <= 3, "more than the preflight reached a target that rejects the key"
     assert {(r.method, r.path) for r in target.requests} == {("GET", "/v1/conversations")}
+
+
+def test_an_error_run_over_a_passing_one_leaves_only_its_own_reports(tmp_path, key, reference):
+    """A reused CI workspace: no green junit.xml, PASS page or bundle of the earlier run survives."""
+    server = reference()
+    reports = tmp_path / "workspace" / "reports"
+    reports.parent.mkdir()
+    passing = run_suite(reports, "--base-url", server.base_url, "--profile", "full", "--seed", "3", api_key=key)
+    assert passing.exit_code == 0, passing.explain()
+    earlier_run = passing.summary["run_id"]  # summary is read from the file: the next run replaces it
+    assert {p.name for p in reports.iterdir()} == {"summary.json", "junit.xml", "report.html", "certification.zip",
+                                                   "evidence.har"}
+    failing = run_suite(reports, "--base-url", server.base_url, "--timeout", "2", api_key="app-wrong-key")
+    assert failing.exit_code == 3, failing.explain()
+    assert {p.name for p in reports.iterdir()} == {"summary.json", "junit.xml", "report.html"}
+    run_id = failing.summary["run_id"]
+    assert run_id != earlier_run and failing.summary["verdict"] == "error"
+    junit = ET.parse(reports / "junit.xml").getroot()
+    assert junit.find(".//error") is not None and junit.get("errors") == "1"
+    assert {p.get("value") for p in junit.iter("property") if p.get("name") == "run_id"} == {run_id}
+    page = (reports / "report.html").read_text(encoding="utf-8")
+    assert f'name="dify-conformance-run-id" content="{run_id}"' in page and "PASS" not in page

@@ -128,7 +128,7 @@ def test_an_interrupted_run_deletes_what_it_made(tmp_path, key, target):
     run_id = target.assert_only_documented_writes_of_one_run()
     target.assert_nothing_of_the_run_left(run_id)
     assert run.exit_code == 3, run.explain()
-    assert run.summary["verdict"] == "error" and "did not complete" in run.summary["reason"], run.explain()
+    assert run.summary["verdict"] == "error" and "interrupted" in run.summary["reason"], run.explain()
     assert not tracebacks(run.stdout + run.stderr), run.stdout + run.stderr
     assert not leaks(run, key)
 
