@@ -12,7 +12,7 @@ throwaway API key):
    ``st run SPEC --url URL -H "Authorization: Bearer KEY" --checks all --mode all`` (``--seed`` and
    ``--report json,har`` added: same effort, reproducible, countable), in two forms:
    - ``st plain``: exactly that. It exits 1 on the conforming server too (undocumented 400 for an
-     empty ``user``; see shared/NOTES-schemathesis.md), and it stops at the first failure;
+     empty ``user``), and it stops at the first failure;
    - ``st gate``: the same plus ``--baseline FILE``, FILE holding the failures schemathesis reports
      on the *conforming* server (built here by re-running with ``--baseline-update`` until a run
      exits 0). Its exit status then means "new failures": the only way its exit code can gate.
