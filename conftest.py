@@ -1,5 +1,5 @@
 """Root conftest of the project's own tests (tests/). The suite itself lives in conformance/ and has
-its own conftest; this one only offers paths shared by the self-tests."""
+its own conftest; this one only offers paths used by the self-tests."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent
-SHARED = ROOT.parent / "shared"  # ../shared beside the checkout: the full Dify specs
+# The full Dify docs specs (CC BY 4.0, see its ATTRIBUTION.md), carried in the repository.
+DIFY_SPECS = ROOT / "tests" / "data" / "dify-docs-specs"
 
 
 @pytest.fixture(scope="session")
 def dify_specs() -> Path:
-    path = SHARED / "dify-docs-specs"
-    if not path.is_dir():
-        pytest.fail(f"../shared/dify-docs-specs is missing beside the checkout ({path})")
-    return path
+    if not DIFY_SPECS.is_dir():
+        pytest.fail(f"the carried Dify specs are missing from the checkout ({DIFY_SPECS})")
+    return DIFY_SPECS

@@ -1,7 +1,7 @@
 """The suite's speed and fault detection, side by side with plain schemathesis (not a test).
 
     python benchmarks/bench_suite.py [--repeat 3] [--parallel 2] [--faults all|NAME,...] [--no-faults]
-                                     [--seed 7] [--st-seed 1] [--work DIR]
+                                     [--seed 7] [--st-seed 1] [--work DIR] [--specs DIR]
 
 In one run, against the bundled reference server (started here, one per measurement target, with a
 throwaway API key):
@@ -12,7 +12,7 @@ throwaway API key):
    ``st run SPEC --url URL -H "Authorization: Bearer KEY" --checks all --mode all`` (``--seed`` and
    ``--report json,har`` added: same effort, reproducible, countable), in two forms:
    - ``st plain``: exactly that. It exits 1 on the conforming server too (undocumented 400 for an
-     empty ``user``; see shared/NOTES-schemathesis.md), and it stops at the first failure;
+     empty ``user``), and it stops at the first failure;
    - ``st gate``: the same plus ``--baseline FILE``, FILE holding the failures schemathesis reports
      on the *conforming* server (built here by re-running with ``--baseline-update`` until a run
      exits 0). Its exit status then means "new failures": the only way its exit code can gate.
@@ -71,8 +71,9 @@ from conformance.contract import bundled_spec_path, load_contract  # noqa: E402
 from conformance.server.faults import FAULTS  # noqa: E402
 from conformance.server.process import ReferenceServer  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout (--shared DIR otherwise)
-OPTIONAL_USER_SPEC = SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json"
+# The Dify docs specs carried in the checkout (CC BY 4.0; --specs DIR for another copy).
+DIFY_SPECS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dify-docs-specs"
+OPTIONAL_USER_SPEC = DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json"
 NEEDS_OPTIONAL_USER = {"user-missing-rejected"}  # as in tests/selftest/test_fault_detection.py
 ST = Path(sys.executable).with_name("st")
 SUITE_TIMEOUT_S = 600.0
@@ -520,11 +521,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7, help="the suite's --seed (default 7, as the self-tests)")
     parser.add_argument("--st-seed", type=int, default=1, help="schemathesis' --seed (default 1)")
     parser.add_argument("--work", type=Path, help="keep every run's files here (default: a temporary directory)")
-    parser.add_argument("--shared", type=Path, default=SHARED,
-                        help="the shared/ directory holding dify-docs-specs/ (default: ../shared beside the checkout)")
+    parser.add_argument("--specs", type=Path, default=DIFY_SPECS,
+                        help="the directory holding the Dify docs specs (default: tests/data/dify-docs-specs)")
     args = parser.parse_args()
     global OPTIONAL_USER_SPEC
-    OPTIONAL_USER_SPEC = args.shared / "dify-docs-specs" / OPTIONAL_USER_SPEC.name
+    OPTIONAL_USER_SPEC = args.specs / OPTIONAL_USER_SPEC.name
     if args.repeat < 1 or args.parallel < 1:
         parser.error("--repeat and --parallel must be at least 1")
     faults = [] if args.no_faults else sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
@@ -532,7 +533,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
     if any(f in NEEDS_OPTIONAL_USER for f in faults) and not OPTIONAL_USER_SPEC.is_file():
-        parser.error(f"{OPTIONAL_USER_SPEC} not found (needed for {', '.join(NEEDS_OPTIONAL_USER)}): pass --shared DIR")
+        parser.error(f"{OPTIONAL_USER_SPEC} not found (needed for {', '.join(NEEDS_OPTIONAL_USER)}): pass --specs DIR")
     if not ST.is_file():
         parser.error(f"schemathesis' st not found next to {sys.executable}")
 

@@ -12,11 +12,11 @@ import pytest
 from conformance.catalogue import Level, requirement
 from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
-from conftest import SHARED
+from conftest import DIFY_SPECS
 
 from .conftest import SELFTEST_KEY
 
-OPTIONAL_USER_SPEC = SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json"
+OPTIONAL_USER_SPEC = DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json"
 # Faults that only exist where the spec makes `user` optional (the server then serves a default user).
 NEEDS_OPTIONAL_USER = {"user-missing-rejected"}
 

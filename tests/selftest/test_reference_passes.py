@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SHARED
-
-SPECS = SHARED / "dify-docs-specs"
+from conftest import DIFY_SPECS as SPECS
 
 
 def _assert_pass(run):

@@ -45,7 +45,7 @@ def test_a_parameter_given_twice_obliges_nothing(contract):
 
 
 def test_an_optional_user_may_be_missing():
-    from conftest import SHARED
+    from conftest import DIFY_SPECS
 
-    optional = load_contract(SHARED / "dify-docs-specs" / "openapi_chatflow.en.2026-07-03.json")
+    optional = load_contract(DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json")
     assert ids([("limit", "5")], optional) == []
