@@ -96,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id, seed = workerinput["dify_run_id"], workerinput["dify_seed"]
         settings = dataclasses.replace(settings, seed=seed)  # one seed for the run, whatever the worker drew
         started_at = datetime.fromisoformat(workerinput["dify_started_at"])
-        target = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
+        target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
         evidence_dir = Path(workerinput["dify_evidence_dir"])
         worker = workerinput["workerid"]
     else:
@@ -342,7 +342,7 @@ class _CheckCollector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == _CHECK_PROPERTY:
-                self.state.checks.append(CheckResult.from_dict(json.loads(value)))
+                self.state.checks.append(CheckResult.from_dict(json.loads(str(value))))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -206,7 +206,8 @@ def junit_xml(run: RunResult) -> bytes:
     statuses = requirements_in_order(run)
     failing = {s.id for s in statuses if s.status == "failed" and s.level == "MUST"}
     check_outcomes = [_junit_outcome(c, failing) for c in run.checks]
-    requirement_outcomes = [s.status if s.status != "failed" or s.id in failing else "passed" for s in statuses]
+    requirement_outcomes: list[str] = [s.status if s.status != "failed" or s.id in failing else "passed"
+                                       for s in statuses]
     scratch = ET.Element("scratch")  # the run's own cases are counted before their suite is made
     run_outcomes = _run_cases(scratch, run)
     requirement_outcomes += run_outcomes
