@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # the suite's plugin is tested as users meet it: in real pytest runs
+
 ROOT = Path(__file__).parent
 # The full Dify docs specs (CC BY 4.0, see its ATTRIBUTION.md), carried in the repository.
 DIFY_SPECS = ROOT / "tests" / "data" / "dify-docs-specs"

@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from .catalogue import UnknownRequirement
 from .errors import UsageError
 from .reports.files import write_atomically
 from .reports.junit import CHECKS_SUITE, REQUIREMENTS_SUITE, xml_safe
@@ -216,7 +217,10 @@ def _certifies_a_whole_run(summary: dict[str, Any]) -> None:
 
 def _rederive(summary: dict[str, Any]) -> str:
     """The verdict the bundle's own check results and waivers give; it must equal the recorded one."""
-    checks = [CheckResult.from_dict(c) for c in summary["checks"]]
+    try:
+        checks = [CheckResult.from_dict(c) for c in summary["checks"]]
+    except UnknownRequirement as exc:
+        raise _Rejected(f"summary.json: {exc}") from None
     waivers = [Waiver(w["id"], w["reason"]) for w in summary["waivers"] + summary["stale_waivers"]]
     statuses, stale = judge(checks, waivers)
     recorded = {r["id"]: r["status"] for r in summary["requirements"]}

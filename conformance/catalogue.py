@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Level", "Requirement", "REQUIREMENTS", "requirement", "is_known"]
+__all__ = ["Level", "Requirement", "REQUIREMENTS", "UnknownRequirement", "requirement", "is_known"]
 
 
 class Level(StrEnum):
@@ -75,12 +75,19 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 _BY_ID = {r.id: r for r in REQUIREMENTS}
 
 
+class UnknownRequirement(KeyError):
+    """A check named a requirement the catalogue does not have: a bug of the suite, never the target's."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def requirement(id: str) -> Requirement:
-    """The requirement with this id; KeyError names the known ids."""
+    """The requirement with this id; UnknownRequirement (a KeyError) names the known ids."""
     try:
         return _BY_ID[id]
     except KeyError:
-        raise KeyError(f"unknown requirement id={id!r}; known: {', '.join(_BY_ID)}") from None
+        raise UnknownRequirement(f"unknown requirement id={id!r}; known: {', '.join(_BY_ID)}") from None
 
 
 def is_known(id: str) -> bool:

@@ -41,7 +41,10 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     reason = None
     notes = _merged_notes(evidence.notes)
     budget = any("time budget" in (c.reason or "") for c in state.checks)
-    if "seeding_failed" in notes:
+    broken = [c for c in state.checks if c.outcome == "error"]
+    if broken:
+        reason = f"{broken[0].reason} (in {broken[0].check_id}); please report it"
+    elif "seeding_failed" in notes:
         reason = notes["seeding_failed"]["reason"]
     elif state.interrupted:
         reason = "interrupted (Ctrl-C or SIGTERM) before every check ran; the test data was deleted"

@@ -17,7 +17,7 @@ from typing import Any
 import hypothesis
 import pytest
 
-from .catalogue import is_known, requirement
+from .catalogue import UnknownRequirement, is_known, requirement
 from .checks import ConformanceFailure
 from .contract import load_contract
 from .dataset import TestUsers
@@ -289,6 +289,10 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         return result
     if report.failed and call.excinfo is not None:
         error = call.excinfo.value
+        broken = _internal_error_in(error)
+        if broken is not None:  # the suite's own bug: the run cannot be judged, never blamed on the target
+            result.outcome, result.reason = "error", f"internal error of the suite: {broken}"
+            return result
         found = _violations_in(error)
         if found:
             result.violations = found
@@ -317,6 +321,14 @@ def _violations_in(error: BaseException) -> list[Violation]:
     if isinstance(error, BaseExceptionGroup):
         return [v for inner in error.exceptions for v in _violations_in(inner)]
     return []
+
+
+def _internal_error_in(error: BaseException) -> str | None:
+    if isinstance(error, UnknownRequirement):
+        return str(error)
+    if isinstance(error, BaseExceptionGroup):
+        return next((found for inner in error.exceptions if (found := _internal_error_in(inner))), None)
+    return _internal_error_in(error.__cause__) if error.__cause__ is not None else None
 
 
 def _only_skips(error: BaseException) -> bool:

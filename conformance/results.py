@@ -22,7 +22,7 @@ __all__ = [
     "Verdict",
 ]
 
-Outcome = Literal["passed", "failed", "skipped"]
+Outcome = Literal["passed", "failed", "skipped", "error"]  # error: the check itself broke (a suite bug)
 Status = Literal["passed", "failed", "waived", "skipped"]
 Verdict = Literal["pass", "fail", "error"]
 
@@ -39,6 +39,11 @@ class Violation:
     request: str | None = None
     status_code: int | None = None
     body_excerpt: str | None = None
+
+    def __post_init__(self) -> None:  # a violation of no known requirement would be lost: fail loudly
+        from .catalogue import requirement
+
+        requirement(self.requirement)
 
     def evidence(self) -> dict[str, Any]:
         """The summary.json evidence object (CONTRACT.md)."""

@@ -30,7 +30,7 @@ def judge(
     for req in REQUIREMENTS:
         serving = [c for c in checks if req.id in c.requirements]
         violations = [v for c in checks for v in c.violations if v.requirement == req.id]
-        ran = [c for c in serving if c.outcome != "skipped"]
+        ran = [c for c in serving if c.outcome not in ("skipped", "error")]
         status = RequirementStatus(req.id, req.level.value, req.title, "passed", checks=len(ran))
         if violations:
             status.status = "failed"
@@ -42,7 +42,7 @@ def judge(
                 status.waiver = waived[req.id].reason
         elif not ran:
             status.status = "skipped"
-            reasons = sorted({c.reason for c in serving if c.reason})
+            reasons = sorted({c.reason for c in serving if c.reason and c.outcome != "error"})
             status.reason = (skip_reasons or {}).get(req.id) or "; ".join(reasons) or "no check ran"
         statuses.append(status)
     waived_ids = {s.id for s in statuses if s.status == "waived"}

@@ -25,7 +25,7 @@ from .view import (
 
 __all__ = ["write_html", "render_html", "identity"]
 
-_OUTCOME_ORDER = {"failed": 0, "skipped": 1, "passed": 2}  # what needs attention first
+_OUTCOME_ORDER = {"error": 0, "failed": 1, "skipped": 2, "passed": 3}  # what needs attention first
 _MONO_FACTS = ("Spec sha256", "Target")
 _VERDICT_WORD = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
 
@@ -295,8 +295,8 @@ def _violations(violations: Iterable[Violation]) -> str:
 
 
 def _check_details(check: CheckResult) -> str:
-    if check.outcome == "skipped":
-        return f'<div class="note skipped">{_e(check.reason or "skipped")}</div>'
+    if check.outcome in ("skipped", "error"):
+        return f'<div class="note {_e(check.outcome)}">{_e(check.reason or check.outcome)}</div>'
     if check.outcome != "failed":
         return ""
     out = []

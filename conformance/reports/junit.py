@@ -89,6 +89,9 @@ def _check_case(suite: ET.Element, check: CheckResult, failing: set[str]) -> Non
             _element(case, "system-out", "\n".join(notes))
     elif check.outcome == "skipped":
         _element(case, "skipped", message=_one_line(check.reason or "skipped"))
+    elif check.outcome == "error":
+        _element(case, "error", check.reason or "the check broke", message=_one_line(check.reason or "error"),
+                 type="InternalError")
 
 
 def _why_not_failing(requirement: str) -> str:
@@ -218,7 +221,7 @@ def junit_xml(run: RunResult) -> bytes:
             "tests": str(len(check_outcomes) + len(requirement_outcomes)),
             "failures": str(check_outcomes.count("failed") + requirement_outcomes.count("failed")),
             "skipped": str(check_outcomes.count("skipped") + requirement_outcomes.count("skipped")),
-            "errors": str(requirement_outcomes.count("error")),
+            "errors": str(check_outcomes.count("error") + requirement_outcomes.count("error")),
             "time": f"{run.duration_s:.3f}",
         },
     )
