@@ -24,6 +24,7 @@ import jsonschema
 
 from .catalogue import UnknownRequirement
 from .errors import UsageError
+from .reports import REPORT_NAMES
 from .reports.files import write_atomically
 from .reports.junit import CHECKS_SUITE, REQUIREMENTS_SUITE, xml_safe
 from .reports.summary import load_schema
@@ -36,7 +37,6 @@ BUNDLE_NAME = "certification.zip"
 BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
 HAR_NAME = "evidence.har"
-REPORT_NAMES = ("summary.json", "junit.xml", "report.html")
 _SPEC_DIR = "spec/"
 # manifest field -> how to read the same fact from summary.json
 _AGREEING_FIELDS = {

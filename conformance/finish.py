@@ -11,6 +11,7 @@ from . import __version__
 from .contract import Contract
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
+from .reports import REPORT_NAMES, REPORT_WRITERS
 from .results import RunResult, Waiver
 from .runstate import RunState
 from .settings import Settings
@@ -18,7 +19,7 @@ from .verdict import judge, verdict_of
 
 __all__ = ["finish_run", "write_error_reports", "clear_reports", "terminal_lines", "REPORT_FILES", "RUN_FILES"]
 
-REPORT_FILES = ("summary.json", "junit.xml", "report.html")
+REPORT_FILES = REPORT_NAMES
 # Every file a run may leave in the report directory: a new run removes them all before it starts.
 RUN_FILES = (*REPORT_FILES, "certification.zip", "evidence.har")
 
@@ -135,14 +136,9 @@ def _write_reports(state: RunState, run: RunResult) -> None:
 
 
 def _write_plain_reports(report_dir: Path, run: RunResult) -> None:
-    from .reports.html import write_html
-    from .reports.junit import write_junit
-    from .reports.summary import write_summary
-
     report_dir.mkdir(parents=True, exist_ok=True)
-    write_summary(run, report_dir / "summary.json")
-    write_junit(run, report_dir / "junit.xml")
-    write_html(run, report_dir / "report.html")
+    for writer in REPORT_WRITERS:
+        writer.write(run, report_dir / writer.name)
 
 
 def write_error_reports(settings: Settings, contract: Contract, waivers: list[Waiver], *, run_id: str,
