@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ MANIFEST = "manifest.json"
 HAR_NAME = "evidence.har"
 _SPEC_DIR = "spec/"
 # manifest field -> how to read the same fact from summary.json
-_AGREEING_FIELDS = {
+_AGREEING_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "run_id": lambda s: s["run_id"],
     "suite_version": lambda s: s["suite_version"],
     "spec_sha256": lambda s: s["spec"]["sha256"],
@@ -100,10 +101,11 @@ def write_bundle(
 def _zip_time(iso: str) -> tuple[int, int, int, int, int, int]:
     """Every member is stamped with the run's end, so the same run gives the same bytes."""
     try:
-        stamp = datetime.fromisoformat(iso).timetuple()[:6]
+        moment = datetime.fromisoformat(iso)
     except ValueError:
-        stamp = (1980, 1, 1, 0, 0, 0)
-    return max(stamp, (1980, 1, 1, 0, 0, 0))  # type: ignore[return-value]  # zip's epoch
+        return (1980, 1, 1, 0, 0, 0)
+    stamp = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    return max(stamp, (1980, 1, 1, 0, 0, 0))  # zip's epoch
 
 
 def _zip_bytes(contents: dict[str, bytes], stamp: tuple[int, int, int, int, int, int]) -> bytes:

@@ -220,8 +220,9 @@ def _sort_rule(schema: dict[str, Any]) -> SortRule:
 
 
 def _last_id_format(schema: dict[str, Any], operation: dict[str, Any], resolver: _Resolver) -> str | None:
-    if isinstance(schema.get("format"), str):
-        return schema["format"]
+    declared = schema.get("format")
+    if isinstance(declared, str):
+        return declared
     # The spec may leave the cursor a plain string; it still names an item, whose id has a format.
     item_id = (
         _success_schema(operation, resolver).get("properties", {}).get("data", {}).get("items", {})

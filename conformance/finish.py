@@ -6,6 +6,7 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .contract import Contract
@@ -106,9 +107,9 @@ def _no_certification(state: RunState, run: RunResult) -> str | None:
     return None
 
 
-def _merged_notes(notes: list[tuple[str, dict]]) -> dict[str, dict]:
+def _merged_notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Notes of every process, one per kind: lists joined, counts added."""
-    merged: dict[str, dict] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for kind, data in notes:
         into = merged.setdefault(kind, {})
         for key, value in data.items():

@@ -235,7 +235,8 @@ def junit_xml(run: RunResult) -> bytes:
         _requirement_case(requirements, status)
     requirements.extend(list(scratch))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _junit_outcome(check: CheckResult, failing: set[str]) -> str:
