@@ -45,7 +45,8 @@ class ResponseValidator:
             body = exchange.json
         except ValueError as exc:
             return [violation("SCHEMA-01", f"a 200 response whose body is not JSON ({exc})", exchange)]
-        errors = sorted(self._validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = sorted(self._validator.iter_errors(without_optional_nulls(body, self.contract.response_schema)),
+                        key=lambda e: list(e.absolute_path))
         if not errors:
             return []
         shown = "; ".join(f"{_path(e.absolute_path)}: {e.message}" for e in errors[:_MAX_ERRORS_SHOWN])
@@ -71,6 +72,23 @@ class ResponseValidator:
             return []
         shown = ", ".join(missing[:6]) + (f" (and {len(missing) - 6} more)" if len(missing) > 6 else "")
         return [violation("SCHEMA-02", f"documented properties missing: {shown}", exchange)]
+
+
+def without_optional_nulls(instance: Any, schema: dict[str, Any]) -> Any:
+    """The body with ``null`` dropped where the schema lets the property be left out (not ``required``).
+
+    A property that may be absent may as well be null: real Dify serves ``"introduction": null`` for
+    apps without an opening statement, which newer specs type as a plain string. SCHEMA-02 still
+    sees the property as present; only SCHEMA-01 stops judging a null it could not tell from absence.
+    """
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        return [without_optional_nulls(item, schema["items"]) for item in instance]
+    properties = schema.get("properties")
+    if not isinstance(instance, dict) or not isinstance(properties, dict):
+        return instance
+    required = set(schema.get("required") or ())
+    return {name: without_optional_nulls(value, properties.get(name) or {}) for name, value in instance.items()
+            if not (value is None and name in properties and name not in required)}
 
 
 def _path(path: Any) -> str:

@@ -1,0 +1,54 @@
+"""SCHEMA-01 holds a 200 to the spec's schema, formats included, and accepts what a conforming
+server may send: extra fields, charset parameters, null for a property that may be left out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.contract import load_contract
+from conformance.exchange import Exchange
+from conformance.oracles.schema import ResponseValidator
+from conftest import DIFY_SPECS
+
+ITEM = {"id": "0b9b7a36-2d36-4f55-9a64-6a2f6f8d5e11", "name": "n", "inputs": {}, "status": "normal",
+        "introduction": "hi", "created_at": 1705407629, "updated_at": 1705411229}
+
+
+def _page(items, content_type="application/json; charset=utf-8", **body):
+    payload = {"limit": 20, "has_more": False, "data": items, **body}
+    return Exchange(kind="list", method="GET", base_url="http://t/v1", path="/conversations", status_code=200,
+                    response_headers=(("Content-Type", content_type),), body=json.dumps(payload).encode())
+
+
+@pytest.fixture(params=[None, "openapi_chatflow.en.2026-07-03.json", "openapi_service.en.2026-07-22.json"],
+                ids=["seed", "2026-07-03", "service-2026-07-22"])
+def validator(request):
+    return ResponseValidator(load_contract(DIFY_SPECS / request.param if request.param else None))
+
+
+def test_a_conforming_page_passes(validator):
+    assert validator.crosscut(_page([ITEM])) == []
+
+
+def test_null_introduction_and_extra_fields_pass_every_spec(validator):
+    item = {**ITEM, "introduction": None, "extra_field": [1, 2]}
+    assert validator.crosscut(_page([item], extra="x")) == []
+
+
+def test_null_where_a_value_is_required_by_type_still_fails(validator):
+    [found] = validator.schema_violations(_page([{**ITEM, "created_at": "2024-01-16T12:00:29Z"}]))
+    assert found.requirement == "SCHEMA-01" and "created_at" in found.message
+
+
+def test_a_malformed_id_fails_the_format(validator):
+    [found] = validator.schema_violations(_page([{**ITEM, "id": "not-a-uuid"}]))
+    assert found.requirement == "SCHEMA-01" and "uuid" in found.message
+
+
+def test_a_missing_property_is_schema_02_not_01(validator):
+    item = {k: v for k, v in ITEM.items() if k != "introduction"}
+    assert validator.schema_violations(_page([item])) == []
+    [found] = validator.missing_properties(_page([item]))
+    assert found.requirement == "SCHEMA-02" and "data[0].introduction" in found.message
