@@ -62,7 +62,7 @@ def test_a_rejected_key_ends_the_run_at_once(cli, key, reference, status):
     with TestServer(app) as target:
         start = time.monotonic()
         run = cli("--base-url", target.base_url, "--timeout", "2")
-    _assert_unusable(run, time.monotonic() - start, key, "API key was rejected", str(status))
+    _assert_unusable(run, time.monotonic() - start, key, "API key was rejected", str(status), "DIFY_API_KEY")
     assert len(target.requests) <= 3, "more than the preflight reached a target that rejects the key"
     assert {(r.method, r.path) for r in target.requests} == {("GET", "/v1/conversations")}
 

@@ -130,6 +130,7 @@ def test_an_interrupted_run_deletes_what_it_made(tmp_path, key, target):
     assert run.exit_code == 3, run.explain()
     assert run.summary["verdict"] == "error" and "interrupted" in run.summary["reason"], run.explain()
     assert not tracebacks(run.stdout + run.stderr), run.stdout + run.stderr
+    assert "KeyboardInterrupt" not in run.stdout + run.stderr, run.stdout + run.stderr
     assert not leaks(run, key)
 
 
