@@ -25,10 +25,18 @@ def rejection_violations(
     exchange: Exchange, requirement: str, why: str, *, known_ids: Collection[str] = (),
     status: int | None = None,
 ) -> list[Violation]:
-    """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data."""
+    """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data.
+
+    A 5xx decides nothing here: it is ROBUST-01's, and whether the target would have refused the
+    request is unknown. Nor does a 429 left after the client's retries: it refuses the rate, not the input.
+    """
     if exchange.status_code is None:
         raise Inconclusive(f"no response to {exchange.describe()} (see ROBUST-01)")
     code = exchange.status_code
+    if code >= 500:
+        raise Inconclusive(f"{exchange.describe()}: a server error where a refusal was expected (see ROBUST-01)")
+    if code == 429:
+        raise Inconclusive(f"{exchange.describe()}: still throttled (429) after retries, not an answer to the input")
     expected = str(status) if status is not None else "a 4xx"
     if status is not None and code != status or status is None and not 400 <= code < 500:
         served = carries_data(exchange, known_ids)
