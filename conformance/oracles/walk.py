@@ -88,10 +88,9 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
             elif conversation_id not in expected:
                 foreign.append((conversation_id, index))
 
-    if limit_echo:
-        index = limit_echo[0]
-        requirement = "LIMIT-04" if walk.limit_explicit else "LIMIT-03"
-        found.append(violation(requirement, f"{where}: on {len(limit_echo)} page(s) the response says limit="
+    for requirement, echoes in _limit_echo_blame(walk, limit_echo).items():
+        index = echoes[0]
+        found.append(violation(requirement, f"{where}: on {len(echoes)} page(s) the response says limit="
                                f"{pages[index].limit!r}, the limit in effect is {walk.limit}", pages[index].exchange))
     if undead:
         conversation_id, index = undead[0]
@@ -106,7 +105,8 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     if repeats:
         conversation_id, index = repeats[0]
         found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
-                               f"{conversation_id} again on page {index + 1}", pages[index].exchange))
+                               f"{conversation_id} again on page {index + 1} (first on page "
+                               f"{seen[conversation_id] + 1}){_after_cursor(walk, index)}", pages[index].exchange))
     gaps = [c for c in expected if c not in seen]
     if gaps and walk.stop == "empty":
         if len(pages) == 1:
@@ -133,6 +133,21 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     return found
 
 
+def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[str, list[int]]:
+    """Pages whose response limit is not the limit in effect, by the requirement they break.
+
+    Without a limit sent, a response that says the size its full pages really have tells of another
+    default (LIMIT-03, as the page sizes show too); any other wrong value is a wrong echo (LIMIT-04).
+    """
+    nonempty = [p for p in walk.pages if p.items]
+    served = len(nonempty[0].items) if len(nonempty) > 1 else None
+    blame: dict[str, list[int]] = {}
+    for index in echoes:
+        other_default = not walk.limit_explicit and walk.pages[index].limit == served
+        blame.setdefault("LIMIT-03" if other_default else "LIMIT-04", []).append(index)
+    return blame
+
+
 def _gap_violation(walk: Walk, gaps: list[str], total: int, reference: Mapping[str, Mapping[str, Any]]) -> Violation:
     """PAGE-01 for conversations never visited, with the transition that lost them as evidence: the
     request sent with the cursor (the page after it), the cursor and its sort value, and what came next."""
@@ -140,20 +155,27 @@ def _gap_violation(walk: Walk, gaps: list[str], total: int, reference: Mapping[s
     known = {c: dict(reference[c]) for c in gaps if c in reference and sort_key(dict(reference[c]), walk.sort_value)
              is not None}
     index = _losing_transition(walk, known)
-    cursor = walk.pages[index - 1].items[-1]
     after = walk.pages[index]
-    value = cursor.get(field)
-    nxt = (f"starts with {after.items[0]['id']} ({field}={after.items[0].get(field)})" if after.items
-           else "is empty")
-    message = (f"{walk.describe()}: {len(gaps)} of {total} conversation(s) never visited, e.g. {sorted(gaps)[0]}; "
-               f"after the cursor {cursor['id']} ({field}={value}, last item of page {index}), page {index + 1} "
-               f"(the request with that last_id) {nxt}")
+    value = walk.pages[index - 1].items[-1].get(field)
+    message = (f"{walk.describe()}: {len(gaps)} of {total} conversation(s) never visited, e.g. {sorted(gaps)[0]}"
+               f"{_after_cursor(walk, index)}")
     ties = [c for c, item in known.items() if item.get(field) == value]
     if ties:
         message += f"; {len(ties)} missing item(s) tie with the cursor at {field}={value}"
     elif not known:
         message += "; the missing items' sort values are unknown"
     return violation("PAGE-01", message, after.exchange)
+
+
+def _after_cursor(walk: Walk, index: int) -> str:
+    """The transition into page ``index + 1``: the cursor, its sort value, and what the page after it holds."""
+    if index < 1:
+        return ""
+    field = SortRule.field(walk.sort_value)
+    cursor, after = walk.pages[index - 1].items[-1], walk.pages[index].items
+    nxt = f"starts with {after[0]['id']} ({field}={after[0].get(field)})" if after else "is empty"
+    return (f"; after the cursor {cursor['id']} ({field}={cursor.get(field)}, last item of page {index}), "
+            f"page {index + 1} (the request with that last_id) {nxt}")
 
 
 def _losing_transition(walk: Walk, missing: Mapping[str, dict[str, Any]]) -> int:

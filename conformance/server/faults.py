@@ -47,7 +47,10 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("user-like-match", ("USER-02",),
           "the user filter is a SQL LIKE pattern, so '_' and '%' in a user string match other users"),
     Fault("cursor-other-user", ("USER-02",),
-          "a last_id naming another user's conversation is accepted and the page continues that user's list"),
+          "a last_id naming another user's conversation is accepted and the page continues that user's list",
+          collateral=(("PAGE-03", "that last_id names no conversation of this user and is served a page, not a "
+                                  "4xx; where nothing of the other user follows it the page is empty, and "
+                                  "refusing the cursor is all PAGE-03 can ask"),)),
     Fault("limit-short-page", ("LIMIT-01",),
           "when more than limit conversations remain, limit-1 items are returned (has_more and cursor correct)",
           collateral=(("LIMIT-03", "without limit the default is the limit in effect, so those pages are short "

@@ -416,6 +416,9 @@ def test_registry_entries() -> None:
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.breaks and fault.description
         assert all(re.fullmatch(r"[A-Z]+-0[1-9]", requirement) for requirement in fault.breaks)
+        for requirement, why in fault.collateral:  # a consequence, with its reason, never a restatement
+            assert re.fullmatch(r"[A-Z]+-0[1-9]", requirement) and requirement not in fault.breaks and why
+        assert fault.fails == set(fault.breaks) | {r for r, _ in fault.collateral}
     assert FAULTS["unknown-cursor-5xx"].breaks == ("PAGE-03", "ROBUST-01")
     assert "sort-ignored" in Faults.of(["sort-ignored"]) and "sort-ignored" not in Faults()
     with pytest.raises(UnknownFault):

@@ -132,3 +132,19 @@ def test_a_gap_without_known_sort_values_says_so_and_shows_the_first_cursor_page
     walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
     (gap,) = judge_walk(walk, expected=set(IDS), owner_known=True)
     assert "sort values are unknown" in gap.message and gap.request == walk.pages[1].exchange.curl()
+
+
+def _default_walk(chunks, echoes):
+    pages = tuple(page(chunk, index < len(chunks) - 2, limit=echo) for index, (chunk, echo) in
+                  enumerate(zip(chunks, echoes, strict=True)))
+    return Walk("-created_at", 3, True, pages, "empty", bound=9, limit_explicit=False)
+
+
+def test_without_limit_a_response_limit_that_counts_the_items_is_a_wrong_echo():
+    walk = _default_walk([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []], [3, 3, 1, 0])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-04"]
+
+
+def test_without_limit_another_default_said_truthfully_is_limit_03():
+    walk = _default_walk([ITEMS[0:2], ITEMS[2:4], ITEMS[4:6], ITEMS[6:7], []], [2, 2, 2, 2, 2])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-03"]
