@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .api import ServiceApi
 from .contract import Contract
 from .dataset import Dataset
-from .oracles.page import Page, parse_page
+from .exchange import Exchange
+from .oracles.page import Page, is_server_error, parse_page
+from .oracles.rejection import forbids_server_errors, persistent_server_error, rejection_violations
 from .oracles.walk import Walk, judge_walk
 from .results import Violation
 from .walker import page_bound, walk_pages
 
 __all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk", "first_page",
-           "known_ids"]
+           "known_ids", "refused", "SERVER_ERROR_TRIES"]
+
+# How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
+# to it: a target failing one request in five at random does so six times running once in 15,625.
+SERVER_ERROR_TRIES = 6
 
 
 def effective_sort(contract: Contract, sort_by: str | None) -> str:
@@ -56,3 +63,21 @@ def known_ids(dataset: Dataset) -> set[str]:
     """Every conversation the run made, deleted ones included: no stranger may see any."""
     owned = {c for ids in dataset.owned_ids.values() for c in ids}
     return {*dataset.main_ids, *dataset.twin_ids, *dataset.deleted_ids, *owned}
+
+
+def refused(send: Callable[[], Exchange], requirement: str, why: str, *, first: Exchange | None = None,
+            **judged: Any) -> list[Violation]:
+    """Was the request refused (see rejection_violations)? ``first``: its answer, if already sent.
+
+    A 5xx is sent again: one that persists is blamed on the requirement where its text forbids a 5xx
+    (LIMIT-02, PAGE-03); a passing one, or one elsewhere, leaves the probe undecided (Inconclusive).
+    """
+    exchange = first if first is not None else send()
+    if not is_server_error(exchange) or not forbids_server_errors(requirement):
+        return rejection_violations(exchange, requirement, why, **judged)
+    tries = [exchange]
+    while len(tries) < SERVER_ERROR_TRIES and is_server_error(tries[-1]):
+        tries.append(send())
+    if is_server_error(tries[-1]):
+        return persistent_server_error(tries, requirement, why)
+    return rejection_violations(tries[-1], requirement, why, **judged)

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
+from ..catalogue import requirement as catalogue_requirement
 from ..exchange import Exchange
 from ..results import Violation
 from . import Inconclusive, violation
+from .page import is_server_error
 
-__all__ = ["rejection_violations", "carries_data"]
+__all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "persistent_server_error"]
+
+
+def forbids_server_errors(requirement: str) -> bool:
+    """Whether the requirement's own text names a 5xx as a failure of it (LIMIT-02, PAGE-03), not only ROBUST-01."""
+    return "5xx" in catalogue_requirement(requirement).title
+
+
+def persistent_server_error(tries: Sequence[Exchange], requirement: str, why: str) -> list[Violation]:
+    """The same request answered with a 5xx on every try: the target's answer to that input, not a blip.
+
+    Blamed on the rejection requirement only where its text forbids a 5xx; elsewhere ROBUST-01 alone.
+    """
+    if not tries or not all(is_server_error(t) for t in tries) or not forbids_server_errors(requirement):
+        raise Inconclusive(f"{tries[-1].describe() if tries else 'no request'}: a server error where a refusal "
+                           "was expected (see ROBUST-01)")
+    last = tries[-1]
+    return [violation(requirement, f"{why}, so a 4xx was expected; answered {last.status_code} on each of "
+                      f"{len(tries)} tries", last)]
 
 
 def carries_data(exchange: Exchange, known_ids: Collection[str] = ()) -> str | None:

@@ -8,7 +8,7 @@ from conformance.checks import SoftChecks, expect, inconclusive
 from conformance.dataset import SeedingError
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
-from conformance.oracles.rejection import rejection_violations
+from conformance.probes import refused
 from conformance.walker import page_bound, walk_pages
 
 
@@ -56,8 +56,8 @@ def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state
         return
     soft.add([])
     try:
-        soft.add(rejection_violations(api.list(user=users.scratch, last_id=conversation_id), "PAGE-03",
-                                      f"last_id={conversation_id} names a deleted conversation"))
+        soft.add(refused(lambda: api.list(user=users.scratch, last_id=conversation_id), "PAGE-03",
+                         f"last_id={conversation_id} names a deleted conversation"))
     except Inconclusive as error:
         soft.undecidable(error)
     soft.finish()

@@ -73,3 +73,39 @@ def test_a_failing_property_example_prints_its_values():
         run_property(walk)
     notes = "\n".join(failure.value.__notes__)
     assert "sort_by='created_at'" in notes and "limit=3" in notes
+
+
+def _sender(*statuses):
+    answers = iter(statuses)
+    sent = []
+
+    def send():
+        sent.append(1)
+        return exchange(next(answers), {"message": "x"})
+
+    return send, sent
+
+
+def test_a_persistent_5xx_is_blamed_where_the_requirement_forbids_5xx():
+    from conformance.probes import SERVER_ERROR_TRIES, refused
+
+    send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
+    (found,) = refused(send, "PAGE-03", "last_id names nothing")
+    assert found.requirement == "PAGE-03" and f"each of {SERVER_ERROR_TRIES} tries" in found.message
+    assert len(sent) == SERVER_ERROR_TRIES
+
+
+def test_a_passing_5xx_is_retried_and_the_real_answer_judged():
+    from conformance.probes import refused
+
+    send, sent = _sender(503, 404)
+    assert refused(send, "PAGE-03", "last_id names nothing") == [] and len(sent) == 2
+
+
+def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx():
+    from conformance.probes import refused
+
+    send, sent = _sender(500, 500)
+    with pytest.raises(Inconclusive):
+        refused(send, "SORT-03", "sort_by is outside the enum")
+    assert len(sent) == 1
