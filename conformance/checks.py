@@ -6,7 +6,8 @@ requirement each violation names, not merely to the test that saw it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -90,6 +91,25 @@ def run_property(test: Callable[[], None]) -> None:
     import hypothesis.errors
 
     try:
-        test()
+        with _printed_examples():
+            test()
     except hypothesis.errors.Unsatisfiable:
         inconclusive("no example could be decided: the responses were server errors or unusable (see ROBUST-01)")
+
+
+@contextlib.contextmanager
+def _printed_examples() -> Iterator[None]:
+    """Hypothesis' own printer for the failing example, so that its values are shown.
+
+    Schemathesis (loaded as a pytest plugin) swaps in a printer that prints nothing, which leaves
+    "walk(sort_by=, limit=,)" in the notes; printing happens once per failing example only.
+    """
+    from hypothesis import core
+    from hypothesis.vendor import pretty
+
+    swapped = core.RepresentationPrinter
+    core.RepresentationPrinter = pretty.RepresentationPrinter  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        core.RepresentationPrinter = swapped  # type: ignore[misc]

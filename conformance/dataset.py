@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,9 @@ class TestUsers:
 
     ``twin`` differs from ``main`` only in letter case; ``probes`` are near-identical ids that hold
     no data and must never see any: LIKE wildcards, a prefix, an extension, other case, full-width
-    and accented letters.
+    and accented letters, and the near misses of the two special users. ``non_ascii`` (accents, CJK,
+    an emoji) and ``special`` (space, ``+``, ``%``, ``/``, quotes) own conversations too: ids that a
+    wrong charset or a second URL decoding turns into someone else.
     """
 
     __test__ = False  # not a pytest test class
@@ -41,11 +44,15 @@ class TestUsers:
     twin: str
     scratch: str
     probes: tuple[str, ...]
+    non_ascii: str = ""
+    special: str = ""
 
     @classmethod
     def for_run(cls, run_id: str, worker: str = "") -> TestUsers:
         stem = f"dify-conformance-{run_id}{'-' + worker if worker else ''}"
         main = f"{stem}-alice"
+        non_ascii = f"{stem}-zoë-山田-🦊"
+        special = f"{stem}-d a+n%2Fy/'q\""
         return cls(
             main=main,
             twin=f"{stem}-ALICE",
@@ -58,14 +65,31 @@ class TestUsers:
                 f"{stem}-Alice",
                 f"{stem}-ａｌｉｃｅ",
                 f"{stem}-alicé",
+                *near_misses(non_ascii, special),
             ),
+            non_ascii=non_ascii,
+            special=special,
         )
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """The special users that own conversations (none in read-only mode)."""
+        return tuple(u for u in (self.non_ascii, self.special) if u)
 
     @classmethod
     def read_only(cls, user: str) -> TestUsers:
         """Probes around an existing user's id; no twin or scratch user is made."""
         variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é")
         return cls(main=user, twin="", scratch="", probes=tuple(v for v in dict.fromkeys(variants) if v != user))
+
+
+def near_misses(non_ascii: str, special: str) -> tuple[str, ...]:
+    """What a sloppy target may take the special users for: the ASCII-folded and the decomposed (NFD)
+    forms and the latin-1 misreading of the non-ASCII one; the special one percent- and form-decoded."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", non_ascii) if not unicodedata.combining(c))
+    variants = (folded, unicodedata.normalize("NFD", non_ascii), non_ascii.encode("utf-8").decode("latin-1"),
+                special.replace("%2F", "/"), special.replace("+", " "))
+    return tuple(v for v in dict.fromkeys(variants) if v not in (non_ascii, special))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +99,10 @@ class SeedPlan:
     bursts: int  # distinct seconds the main user's conversations are created in
     messages: int = 2  # oldest conversations that get a new message after the bursts
     renames: int = 1  # the next oldest, renamed in the same later second
+    owned: int = 2  # conversations of each special user (non-ASCII, special characters)
+    # Conversations of the main user made and deleted again, at the ends and in the middle of every
+    # order: the first created, one in the middle burst, one renamed last, the last created.
+    lifecycle: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +123,9 @@ class Dataset:
     updates: tuple[Update, ...] = ()
     owner_known: bool = True  # False in read-only mode: the ids come from what the target listed
     notes: list[str] = field(default_factory=list)
+    deleted_ids: tuple[str, ...] = ()  # the main user's conversations the seeder deleted again
+    owned_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)  # special user -> conversations
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # main's items as listed after seeding
 
     @property
     def total(self) -> int:
@@ -173,30 +204,61 @@ class Seeder:
         created_from = time.time()
         main_ids: list[str] = []
         twin_ids: list[str] = []
+        doomed: dict[str, str] = {}  # role -> conversation, deleted again below
         sizes = _split(plan.main_count, plan.bursts)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for burst, size in enumerate(sizes):
                 if burst:
                     self._next_second()
+                if plan.lifecycle and burst == 0:
+                    doomed["first created"] = self.create(users.main, f"{users.main} to delete: first created")
                 labels = [f"{users.main} #{len(main_ids) + i + 1}" for i in range(size)]
                 # One burst fires at once so that several conversations share a second.
                 main_ids += list(pool.map(lambda label: self.create(users.main, label), labels))
+                if plan.lifecycle and burst == len(sizes) // 2:
+                    doomed["middle"] = self.create(users.main, f"{users.main} to delete: middle")
+                    doomed["updated last"] = self.create(users.main, f"{users.main} to delete: updated last")
                 if burst < plan.twin_count:
                     twin_ids.append(self.create(users.twin, f"{users.twin} #{burst + 1}"))
             for extra in range(len(sizes), plan.twin_count):
                 twin_ids.append(self.create(users.twin, f"{users.twin} #{extra + 1}"))
+            owned = {user: tuple(pool.map(lambda n, u=user: self.create(u, f"{u} #{n + 1}"), range(plan.owned)))
+                     for user in users.owners}
         created_until = time.time()
         updates = self._update(main_ids) if plan.messages + plan.renames else []
+        if plan.lifecycle:
+            self._lifecycle(doomed)
         listed = self._listed(users.main, len(main_ids))
-        unknown = [c for c in listed if c not in main_ids and c not in twin_ids]
+        known = {*main_ids, *twin_ids, *doomed.values()}
+        unknown = [c for c in listed if c not in known]
         if unknown and len(unknown) <= self._uncertain:
             # A create that failed with a 5xx made its conversation after all: the user is ours alone.
             for conversation_id in unknown:
                 self.ledger.add(users.main, conversation_id)
             main_ids += unknown
-        dataset = Dataset(users, tuple(main_ids), tuple(twin_ids), created_from, created_until, tuple(updates))
-        dataset.notes.extend(_describe_spread(listed))
+        dataset = Dataset(users, tuple(main_ids), tuple(twin_ids), created_from, created_until, tuple(updates),
+                          deleted_ids=tuple(doomed.values()), owned_ids=owned,
+                          items={c: listed[c] for c in main_ids if c in listed})
+        dataset.notes.extend(_describe_spread({c: i for c, i in listed.items() if c in main_ids}))
+        if doomed:
+            dataset.notes.append(f"{len(doomed)} conversations of the main user made and deleted again "
+                                 f"({', '.join(doomed)})")
         return dataset
+
+    def _lifecycle(self, doomed: dict[str, str]) -> None:
+        """In the updates' second: the last created one is made, one more is renamed last, then all the
+        doomed ones are deleted, so deleted rows sit at both ends and in the middle of every order."""
+        user = self.users.main
+        doomed["last created"] = self.create(user, f"{user} to delete: last created")
+        renamed = _retrying(lambda: self.api.rename(user, doomed["updated last"], "dify-conformance renamed last"))
+        if renamed.status_code is None or not 200 <= renamed.status_code < 300:
+            raise SeedingError(f"could not rename a conversation: {renamed.describe()}: {renamed.excerpt(200)}")
+        for conversation_id in doomed.values():
+            exchange = _retrying(lambda c=conversation_id: self.api.delete(user, c))
+            # 404: an earlier try, answered with a 5xx, deleted it after all (a listed one fails DATA-01)
+            if exchange.status_code is None or not (200 <= exchange.status_code < 300 or exchange.status_code == 404):
+                raise SeedingError(f"could not delete a conversation: {exchange.describe()}: {exchange.excerpt(200)}")
+            self.ledger.forget(user, conversation_id)
 
     def _listed(self, user: str, expected: int) -> dict[str, dict[str, Any]]:
         """The user's conversations as the target lists them now (best effort, bounded)."""

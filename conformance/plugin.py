@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -305,8 +306,10 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
             result.violations = [Violation(i, f"the check could not complete: {message}") for i in ids]
             result.reason = message
         # Only hypothesis' own lines: its notes can embed a Python traceback, which is noise here.
+        # A generated schemathesis case prints as nothing ("case=,"): its request is the evidence already.
         notes = [n for n in getattr(error, "__notes__", None) or []
-                 if n.startswith(("Falsifying example", "You can reproduce", "Failing test case"))]
+                 if n.startswith(("Falsifying example", "You can reproduce", "Failing test case"))
+                 and not re.search(r"\w=,", n)]
         if notes:
             result.replay = "\n".join(notes) + (
                 f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")

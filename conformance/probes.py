@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .api import ServiceApi
 from .contract import Contract
 from .dataset import Dataset
-from .oracles.page import Page, parse_page
-from .oracles.walk import judge_walk
+from .exchange import Exchange
+from .oracles.page import Page, is_server_error, parse_page
+from .oracles.rejection import forbids_server_errors, persistent_server_error, rejection_violations
+from .oracles.walk import Walk, judge_walk
 from .results import Violation
 from .walker import page_bound, walk_pages
 
-__all__ = ["effective_sort", "effective_limit", "judged_walk", "first_page", "known_ids"]
+__all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk", "first_page",
+           "known_ids", "refused", "SERVER_ERROR_TRIES"]
+
+# How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
+# to it: a target failing one request in five at random does so six times running once in 15,625.
+SERVER_ERROR_TRIES = 6
 
 
 def effective_sort(contract: Contract, sort_by: str | None) -> str:
@@ -27,11 +37,22 @@ def effective_limit(contract: Contract, limit: int | None) -> int:
 def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
                 sort_by: str | None, limit: int | None) -> list[Violation]:
     """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable."""
-    lim = effective_limit(contract, limit)
-    walk = walk_pages(api, user=user or dataset.users.main, sort_by=sort_by, limit=limit,
-                      effective_sort=effective_sort(contract, sort_by), effective_limit=lim,
-                      bound=page_bound(dataset.total))
-    return judge_walk(walk, expected=set(dataset.main_ids), owner_known=dataset.owner_known)
+    return judge_main_walk(main_walk(api, contract, dataset, user=user, sort_by=sort_by, limit=limit), dataset)
+
+
+def main_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
+              sort_by: str | None, limit: int | None) -> Walk:
+    """Walk the main user's list (or ``user``'s); Inconclusive if a page is unusable."""
+    return walk_pages(api, user=user or dataset.users.main, sort_by=sort_by, limit=limit,
+                      effective_sort=effective_sort(contract, sort_by),
+                      effective_limit=effective_limit(contract, limit), bound=page_bound(dataset.total))
+
+
+def judge_main_walk(walk: Walk, dataset: Dataset,
+                    reference: dict[str, dict[str, Any]] | None = None) -> list[Violation]:
+    """A walk of the main user's list judged against the run's data (``reference``: more items by id)."""
+    return judge_walk(walk, expected=set(dataset.main_ids), owner_known=dataset.owner_known,
+                      deleted=set(dataset.deleted_ids), reference={**dataset.items, **(reference or {})})
 
 
 def first_page(api: ServiceApi, user: str, *, limit: int | str | None = None, sort_by: str | None = None) -> Page:
@@ -39,4 +60,24 @@ def first_page(api: ServiceApi, user: str, *, limit: int | str | None = None, so
 
 
 def known_ids(dataset: Dataset) -> set[str]:
-    return {*dataset.main_ids, *dataset.twin_ids}
+    """Every conversation the run made, deleted ones included: no stranger may see any."""
+    owned = {c for ids in dataset.owned_ids.values() for c in ids}
+    return {*dataset.main_ids, *dataset.twin_ids, *dataset.deleted_ids, *owned}
+
+
+def refused(send: Callable[[], Exchange], requirement: str, why: str, *, first: Exchange | None = None,
+            **judged: Any) -> list[Violation]:
+    """Was the request refused (see rejection_violations)? ``first``: its answer, if already sent.
+
+    A 5xx is sent again: one that persists is blamed on the requirement where its text forbids a 5xx
+    (LIMIT-02, PAGE-03); a passing one, or one elsewhere, leaves the probe undecided (Inconclusive).
+    """
+    exchange = first if first is not None else send()
+    if not is_server_error(exchange) or not forbids_server_errors(requirement):
+        return rejection_violations(exchange, requirement, why, **judged)
+    tries = [exchange]
+    while len(tries) < SERVER_ERROR_TRIES and is_server_error(tries[-1]):
+        tries.append(send())
+    if is_server_error(tries[-1]):
+        return persistent_server_error(tries, requirement, why)
+    return rejection_violations(tries[-1], requirement, why, **judged)

@@ -23,6 +23,8 @@ __all__ = [
     "invalid_limits",
     "non_integer_limits",
     "sort_values_outside",
+    "USER_PROBE_STEM",
+    "odd_users",
 ]
 
 NON_INTEGER_LIMITS: tuple[str, ...] = ("abc", "1.5", "2.5", "ten", "0x10", "NaN", "true", "1 2", "[]", "5a")
@@ -100,3 +102,29 @@ def sort_values_outside(rule: SortRule) -> st.SearchStrategy[str]:
     near = st.sampled_from(invalid_sort_values(rule))
     text = st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1, max_size=20)
     return (near | text).filter(lambda v: v.strip() not in enum and v.strip() != "")
+
+
+# Fixed, not per run: against Dify every distinct user value sent makes an end-user row, and the same
+# values make no new ones run after run. They never own data (the run's own users are run-unique).
+USER_PROBE_STEM = "dify-conformance-probe"
+_ODD_CHARACTERS: tuple[tuple[str, str], ...] = (
+    ("NUL", "\x00"), ("a control character", "\x01"), ("a tab", "\t"), ("a newline", "\n"), ("DEL", "\x7f"),
+    ("an accented letter", "é"), ("CJK", "山田"), ("an emoji", "🦊"), ("full-width letters", "ｕｓｅｒ"),
+    ("a plus", "+"), ("a space", " "), ("a percent sign", "%"), ("a slash", "/"), ("a single quote", "'"),
+    ("a double quote", '"'), ("a backslash", "\\"),
+)
+
+
+def odd_users(*, max_length: int | None = None) -> list[tuple[str, str]]:
+    """(what it is, user value): user ids that break sloppy backends, none of which owns data.
+
+    Lengths around 255 (Dify stores the user in a varchar(255)) and far past it, unless the spec
+    bounds the length: then the bound, one past it and far past it. Control characters, NUL
+    included, non-ASCII text, and the characters URL and SQL handling trip over.
+    """
+    if max_length is not None and max_length < len(USER_PROBE_STEM) + 2:
+        raise ValueError(f"max_length={max_length!r} leaves no room for the probe stem {USER_PROBE_STEM!r}")
+    lengths = (max_length, max_length + 1, max_length * 4) if max_length is not None else (255, 256, 1000, 4000)
+    values = [(f"{n} characters", (USER_PROBE_STEM + "-" + "x" * n)[:n]) for n in lengths]
+    values += [(what, f"{USER_PROBE_STEM}-{char}-x") for what, char in _ODD_CHARACTERS]
+    return values

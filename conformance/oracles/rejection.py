@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
+from ..catalogue import requirement as catalogue_requirement
 from ..exchange import Exchange
 from ..results import Violation
 from . import Inconclusive, violation
+from .page import is_server_error
 
-__all__ = ["rejection_violations", "carries_data"]
+__all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "persistent_server_error"]
+
+
+def forbids_server_errors(requirement: str) -> bool:
+    """Whether the requirement's own text names a 5xx as a failure of it (LIMIT-02, PAGE-03), not only ROBUST-01."""
+    return "5xx" in catalogue_requirement(requirement).title
+
+
+def persistent_server_error(tries: Sequence[Exchange], requirement: str, why: str) -> list[Violation]:
+    """The same request answered with a 5xx on every try: the target's answer to that input, not a blip.
+
+    Blamed on the rejection requirement only where its text forbids a 5xx; elsewhere ROBUST-01 alone.
+    """
+    if not tries or not all(is_server_error(t) for t in tries) or not forbids_server_errors(requirement):
+        raise Inconclusive(f"{tries[-1].describe() if tries else 'no request'}: a server error where a refusal "
+                           "was expected (see ROBUST-01)")
+    last = tries[-1]
+    return [violation(requirement, f"{why}, so a 4xx was expected; answered {last.status_code} on each of "
+                      f"{len(tries)} tries", last)]
 
 
 def carries_data(exchange: Exchange, known_ids: Collection[str] = ()) -> str | None:
@@ -25,10 +45,18 @@ def rejection_violations(
     exchange: Exchange, requirement: str, why: str, *, known_ids: Collection[str] = (),
     status: int | None = None,
 ) -> list[Violation]:
-    """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data."""
+    """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data.
+
+    A 5xx decides nothing here: it is ROBUST-01's, and whether the target would have refused the
+    request is unknown. Nor does a 429 left after the client's retries: it refuses the rate, not the input.
+    """
     if exchange.status_code is None:
         raise Inconclusive(f"no response to {exchange.describe()} (see ROBUST-01)")
     code = exchange.status_code
+    if code >= 500:
+        raise Inconclusive(f"{exchange.describe()}: a server error where a refusal was expected (see ROBUST-01)")
+    if code == 429:
+        raise Inconclusive(f"{exchange.describe()}: still throttled (429) after retries, not an answer to the input")
     expected = str(status) if status is not None else "a 4xx"
     if status is not None and code != status or status is None and not 400 <= code < 500:
         served = carries_data(exchange, known_ids)

@@ -8,14 +8,15 @@ walks that visited every conversation exactly once, so a cursor fault is not bla
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from ..contract import SortRule
 from ..exchange import Exchange
 from ..results import Violation
 from . import violation
-from .ordering import first_disorder, in_order
+from .ordering import first_disorder, in_order, sort_key
 from .page import Page
 
 __all__ = ["Walk", "judge_walk", "StopReason"]
@@ -48,11 +49,14 @@ class Walk:
         return "LIMIT-01" if self.limit_explicit else "LIMIT-03"
 
 
-def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> list[Violation]:
+def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, deleted: Collection[str] = (),
+               reference: Mapping[str, Mapping[str, Any]] | None = None) -> list[Violation]:
     """Everything wrong with one walk over a user whose conversations are ``expected``.
 
     ``owner_known``: the suite made every conversation of this user (write mode), so an item outside
     ``expected`` belongs to someone else (USER-02); in read-only mode it is an inconsistency (PAGE-01).
+    ``deleted``: conversations of this user the suite deleted; listed, they break DATA-01.
+    ``reference``: items by id as listed elsewhere, for the sort values of conversations this walk missed.
     """
     found: list[Violation] = []
     where = walk.describe()
@@ -60,6 +64,7 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
     seen: dict[str, int] = {}
     repeats: list[tuple[str, int]] = []
     foreign: list[tuple[str, int]] = []
+    undead: list[tuple[str, int]] = []
     sort_broken = False
     limit_echo: list[int] = []  # pages whose response limit is not the limit in effect
     for index, page in enumerate(pages):
@@ -78,14 +83,19 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
                 repeats.append((conversation_id, index))
             else:
                 seen[conversation_id] = index
-            if conversation_id not in expected:
+            if conversation_id in deleted:
+                undead.append((conversation_id, index))
+            elif conversation_id not in expected:
                 foreign.append((conversation_id, index))
 
-    if limit_echo:
-        index = limit_echo[0]
-        requirement = "LIMIT-04" if walk.limit_explicit else "LIMIT-03"
-        found.append(violation(requirement, f"{where}: on {len(limit_echo)} page(s) the response says limit="
+    for requirement, echoes in _limit_echo_blame(walk, limit_echo).items():
+        index = echoes[0]
+        found.append(violation(requirement, f"{where}: on {len(echoes)} page(s) the response says limit="
                                f"{pages[index].limit!r}, the limit in effect is {walk.limit}", pages[index].exchange))
+    if undead:
+        conversation_id, index = undead[0]
+        found.append(violation("DATA-01", f"{where}, page {index + 1}: {len(undead)} deleted conversation(s) still "
+                               f"listed, e.g. {conversation_id}", pages[index].exchange))
     if foreign:
         conversation_id, index = foreign[0]
         requirement, what = ("USER-02", "another user's conversation") if owner_known else (
@@ -95,14 +105,21 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
     if repeats:
         conversation_id, index = repeats[0]
         found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
-                               f"{conversation_id} again on page {index + 1}", pages[index].exchange))
+                               f"{conversation_id} again on page {index + 1} (first on page "
+                               f"{seen[conversation_id] + 1}){_after_cursor(walk, index)}", pages[index].exchange))
     gaps = [c for c in expected if c not in seen]
     if gaps and walk.stop == "empty":
-        last = pages[-1].exchange if pages else None
-        found.append(violation("PAGE-01", f"{where}: {len(gaps)} of {len(expected)} conversation(s) never "
-                               f"visited, e.g. {sorted(gaps)[0]}", last))
-    found.extend(_stop_violations(walk))
-    clean = not (foreign or repeats or gaps) and walk.stop == "empty"
+        if len(pages) == 1:
+            # No cursor was ever sent: the first page is short, the cursor is not to blame.
+            found.append(violation(walk.size_requirement, f"{where}, page 1: no items while {len(expected)} "
+                                   f"conversation(s) exist; expected {min(walk.limit, len(expected))}",
+                                   pages[0].exchange))
+        else:
+            found.append(_gap_violation(walk, gaps, len(expected), reference or {}))
+    # Items that are not the user's (another user's, or deleted) may lengthen a walk past its bound:
+    # they are blamed above, the cursor is not.
+    found.extend(_stop_violations(walk) if not (walk.stop == "bound" and (foreign or undead)) else [])
+    clean = not (foreign or undead or repeats or gaps) and walk.stop == "empty"
     # Pages in order inside, out of order across a boundary, every conversation visited once: the
     # order is wrong, not the cursor (at limit 1 this is the only way a wrong order shows).
     boundary = None if sort_broken or not clean else _first_boundary_disorder(walk)
@@ -114,6 +131,61 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool) -> l
         found.extend(_has_more_along(walk))
         found.extend(_page_sizes(walk))
     return found
+
+
+def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[str, list[int]]:
+    """Pages whose response limit is not the limit in effect, by the requirement they break.
+
+    Without a limit sent, a response that says the size its full pages really have tells of another
+    default (LIMIT-03, as the page sizes show too); any other wrong value is a wrong echo (LIMIT-04).
+    """
+    nonempty = [p for p in walk.pages if p.items]
+    served = len(nonempty[0].items) if len(nonempty) > 1 else None
+    blame: dict[str, list[int]] = {}
+    for index in echoes:
+        other_default = not walk.limit_explicit and walk.pages[index].limit == served
+        blame.setdefault("LIMIT-03" if other_default else "LIMIT-04", []).append(index)
+    return blame
+
+
+def _gap_violation(walk: Walk, gaps: list[str], total: int, reference: Mapping[str, Mapping[str, Any]]) -> Violation:
+    """PAGE-01 for conversations never visited, with the transition that lost them as evidence: the
+    request sent with the cursor (the page after it), the cursor and its sort value, and what came next."""
+    field = SortRule.field(walk.sort_value)
+    known = {c: dict(reference[c]) for c in gaps if c in reference and sort_key(dict(reference[c]), walk.sort_value)
+             is not None}
+    index = _losing_transition(walk, known)
+    after = walk.pages[index]
+    value = walk.pages[index - 1].items[-1].get(field)
+    message = (f"{walk.describe()}: {len(gaps)} of {total} conversation(s) never visited, e.g. {sorted(gaps)[0]}"
+               f"{_after_cursor(walk, index)}")
+    ties = [c for c, item in known.items() if item.get(field) == value]
+    if ties:
+        message += f"; {len(ties)} missing item(s) tie with the cursor at {field}={value}"
+    elif not known:
+        message += "; the missing items' sort values are unknown"
+    return violation("PAGE-01", message, after.exchange)
+
+
+def _after_cursor(walk: Walk, index: int) -> str:
+    """The transition into page ``index + 1``: the cursor, its sort value, and what the page after it holds."""
+    if index < 1:
+        return ""
+    field = SortRule.field(walk.sort_value)
+    cursor, after = walk.pages[index - 1].items[-1], walk.pages[index].items
+    nxt = f"starts with {after[0]['id']} ({field}={after[0].get(field)})" if after else "is empty"
+    return (f"; after the cursor {cursor['id']} ({field}={cursor.get(field)}, last item of page {index}), "
+            f"page {index + 1} (the request with that last_id) {nxt}")
+
+
+def _losing_transition(walk: Walk, missing: Mapping[str, dict[str, Any]]) -> int:
+    """The index of the first page after a cursor where a missing item belongs (1 when nothing tells)."""
+    for index in range(1, len(walk.pages)):
+        cursor, after = walk.pages[index - 1].items[-1], walk.pages[index].items
+        for item in missing.values():
+            if in_order(cursor, item, walk.sort_value) and (not after or in_order(item, after[0], walk.sort_value)):
+                return index
+    return 1
 
 
 def _stop_violations(walk: Walk) -> list[Violation]:

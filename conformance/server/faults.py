@@ -1,5 +1,6 @@
 """The fault registry, as data: each fault is one named deviation from Dify's behaviour and names the
-requirements it breaks, so the suite's self-tests can assert that exactly those fail.
+requirements it breaks, and any requirement it breaks as a consequence (``collateral``, with the
+reason), so the suite's self-tests can assert that exactly those fail, no more, no fewer.
 
 Every fault is off unless named with ``--fault``. The code asks ``"name" in faults``; an unregistered
 name there is a programming error and raises, so a typo can never silently disable a fault.
@@ -18,6 +19,14 @@ class Fault:
     name: str
     breaks: tuple[str, ...]  # requirement ids of the catalogue
     description: str
+    # (requirement, why): what the deviation also breaks by a reading of the catalogue that a
+    # conforming implementation would share; never a suite mis-blame declared away.
+    collateral: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fails(self) -> frozenset[str]:
+        """Every requirement a run against this fault must fail: no more, no fewer."""
+        return frozenset(self.breaks) | {requirement for requirement, _ in self.collateral}
 
 
 _REGISTRY: tuple[Fault, ...] = (
@@ -38,9 +47,14 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("user-like-match", ("USER-02",),
           "the user filter is a SQL LIKE pattern, so '_' and '%' in a user string match other users"),
     Fault("cursor-other-user", ("USER-02",),
-          "a last_id naming another user's conversation is accepted and the page continues that user's list"),
+          "a last_id naming another user's conversation is accepted and the page continues that user's list",
+          collateral=(("PAGE-03", "that last_id names no conversation of this user and is served a page, not a "
+                                  "4xx; where nothing of the other user follows it the page is empty, and "
+                                  "refusing the cursor is all PAGE-03 can ask"),)),
     Fault("limit-short-page", ("LIMIT-01",),
-          "when more than limit conversations remain, limit-1 items are returned (has_more and cursor correct)"),
+          "when more than limit conversations remain, limit-1 items are returned (has_more and cursor correct)",
+          collateral=(("LIMIT-03", "without limit the default is the limit in effect, so those pages are short "
+                                   "too: the default does not apply"),)),
     Fault("limit-max-clamped", ("LIMIT-01",),
           "limits above limit_max//2 are served as limit_max//2 items (the response's limit echoes the request)"),
     Fault("limit-bounds-not-enforced", ("LIMIT-02",),
@@ -95,6 +109,14 @@ _REGISTRY: tuple[Fault, ...] = (
           "items sharing a sort value are shuffled within each page (the set of items and the cursor stay correct)"),
     Fault("server-error-on-odd-input", ("ROBUST-01",),
           "GET /conversations answers 500 when user holds a non-ASCII character"),
+    Fault("user-too-long-5xx", ("ROBUST-01",),
+          "GET /conversations answers 500 when user is longer than 255 characters (Dify's end_users.session_id "
+          "is varchar(255))"),
+    Fault("user-non-ascii-unlisted", ("DATA-01",),
+          "the query's user is decoded as latin-1, so a non-ASCII user's conversations are not listed "
+          "(writes, whose user is in a JSON body, store the right user)"),
+    Fault("has-more-counts-deleted", ("PAGE-02",),
+          "has_more counts deleted conversations: true on the last page when deleted ones follow it"),
     Fault("random-5xx", ("ROBUST-01",),
           "one request in five, on any endpoint, is answered 503 (seeded by --seed)"),
 )

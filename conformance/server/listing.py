@@ -94,6 +94,10 @@ class ConversationLister:
             return Owner(DEFAULT_OWNER_KEY)
         if "server-error-on-odd-input" in faults and not user.isascii():
             raise server_error()
+        if "user-too-long-5xx" in faults and len(user) > 255:
+            raise server_error()  # Dify's end_users.session_id is varchar(255): the insert fails
+        if "user-non-ascii-unlisted" in faults:
+            user = user.encode("utf-8").decode("latin-1")  # the query decoded with the wrong charset
         if "users-not-isolated" in faults:
             return Owner("", UserMatch.ANY)
         if "user-case-insensitive" in faults:
@@ -200,6 +204,11 @@ class ConversationLister:
         rows = self.db.page(query)
         has_more = len(rows) > request.served
         rows = rows[:request.served]
+        if "has-more-counts-deleted" in faults:
+            after = rows[-1] if rows else cursor
+            has_more = bool(self.db.page(PageQuery(
+                app_id=app_id, owner=owner, field=request.field, descending=request.descending, fetch=1,
+                after=after, include_deleted=True)))
         if "limit-short-page" in faults and has_more and rows:
             rows = rows[:-1]  # more still follow, so has_more stays true and the last item is the cursor
         if "unstable-ties" in faults:

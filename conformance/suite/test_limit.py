@@ -14,6 +14,8 @@ from conformance.oracles.page import parse_page
 
 def _first_page_violations(api, dataset, limit):
     exchange = api.list(user=dataset.users.main, limit=limit)
+    if exchange.status_code == 429:
+        raise Inconclusive(f"{exchange.describe()}: still throttled (429) after retries, not an answer to limit")
     if exchange.status_code is not None and 400 <= exchange.status_code < 500:
         return [violation("LIMIT-01", f"limit={limit} is within the spec's bounds but was refused", exchange)]
     page = parse_page(exchange)

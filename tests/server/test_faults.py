@@ -370,6 +370,26 @@ def _server_error_on_odd_input(api: ServerClient, seed: Seed) -> None:
     assert status(api.list_raw({"user": "alice"})) == 200
 
 
+@probe("user-too-long-5xx")
+def _user_too_long_5xx(api: ServerClient, seed: Seed) -> None:
+    assert status(api.list_raw({"user": "u" * 255})) == 200
+    assert status(api.list_raw({"user": "u" * 256})) == 500
+
+
+@probe("user-non-ascii-unlisted")
+def _user_non_ascii_unlisted(api: ServerClient, seed: Seed) -> None:
+    assert ids(api.page(user="\u00e9mile")) == []
+    assert set(ids(api.page(user="alice"))) == seed.ids("alice")
+
+
+@probe("has-more-counts-deleted")
+def _has_more_counts_deleted(api: ServerClient, seed: Seed) -> None:
+    user = f"dora-{uuid.uuid4()}"  # a fresh user: the conforming server is shared by every probe
+    api.delete(user, api.create(user)["conversation_id"])
+    page = api.page(user=user, limit=1)
+    assert ids(page) == [] and page["has_more"] is True
+
+
 @probe("random-5xx")
 def _random_5xx(api: ServerClient, seed: Seed) -> None:
     statuses = [status(api.list_raw({"user": "alice"})) for _ in range(60)]
@@ -396,6 +416,9 @@ def test_registry_entries() -> None:
     for name, fault in FAULTS.items():
         assert fault.name == name and fault.breaks and fault.description
         assert all(re.fullmatch(r"[A-Z]+-0[1-9]", requirement) for requirement in fault.breaks)
+        for requirement, why in fault.collateral:  # a consequence, with its reason, never a restatement
+            assert re.fullmatch(r"[A-Z]+-0[1-9]", requirement) and requirement not in fault.breaks and why
+        assert fault.fails == set(fault.breaks) | {r for r, _ in fault.collateral}
     assert FAULTS["unknown-cursor-5xx"].breaks == ("PAGE-03", "ROBUST-01")
     assert "sort-ignored" in Faults.of(["sort-ignored"]) and "sort-ignored" not in Faults()
     with pytest.raises(UnknownFault):

@@ -95,3 +95,56 @@ def test_evidence_names_the_request_without_the_key():
     walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
     found = judge_walk(walk, expected=set(IDS), owner_known=True)
     assert found[0].request.startswith("curl") and found[0].status_code == 200
+
+
+def test_an_empty_first_page_is_a_short_page_not_a_cursor_fault():
+    # No cursor was ever sent: LIMIT-01 (the page is short), never PAGE-01.
+    walk = Walk("-created_at", 3, True, (page([], True, limit=3),), "empty", bound=9)
+    found = judge_walk(walk, expected=set(IDS), owner_known=True)
+    assert requirements(found) == ["LIMIT-01"]
+    assert "expected 3" in found[0].message
+
+
+def test_another_users_items_that_outlast_the_bound_are_user_02_only():
+    strangers = [[item(f"x{i}", 0)] for i in range(4)]
+    walk = walk_of([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], *strangers], has_more=[True] * 7, stop="bound")
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["USER-02"]
+
+
+def test_a_listed_deleted_conversation_is_data_01_only():
+    gone = item("d1", 2)
+    walk = walk_of([ITEMS[0:3], [ITEMS[3], ITEMS[4], ITEMS[5]], [gone, ITEMS[6]], []])
+    found = judge_walk(walk, expected=set(IDS), owner_known=True, deleted={"d1"})
+    assert requirements(found) == ["DATA-01"]
+
+
+def test_a_gap_names_the_transition_and_the_ties_with_the_cursor():
+    # Ties with the cursor c1 (created_at 5) are lost: c2 never comes.
+    walk = walk_of([ITEMS[0:2], ITEMS[3:6], ITEMS[6:7], []])
+    found = judge_walk(walk, expected=set(IDS), owner_known=True, reference={"c2": ITEMS[2]})
+    (gap,) = [v for v in found if v.requirement == "PAGE-01"]
+    assert "after the cursor c1 (created_at=5, last item of page 1)" in gap.message
+    assert "1 missing item(s) tie with the cursor at created_at=5" in gap.message
+    assert gap.request == walk.pages[1].exchange.curl()  # the page after the cursor, not the final empty page
+
+
+def test_a_gap_without_known_sort_values_says_so_and_shows_the_first_cursor_page():
+    walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
+    (gap,) = judge_walk(walk, expected=set(IDS), owner_known=True)
+    assert "sort values are unknown" in gap.message and gap.request == walk.pages[1].exchange.curl()
+
+
+def _default_walk(chunks, echoes):
+    pages = tuple(page(chunk, index < len(chunks) - 2, limit=echo) for index, (chunk, echo) in
+                  enumerate(zip(chunks, echoes, strict=True)))
+    return Walk("-created_at", 3, True, pages, "empty", bound=9, limit_explicit=False)
+
+
+def test_without_limit_a_response_limit_that_counts_the_items_is_a_wrong_echo():
+    walk = _default_walk([ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []], [3, 3, 1, 0])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-04"]
+
+
+def test_without_limit_another_default_said_truthfully_is_limit_03():
+    walk = _default_walk([ITEMS[0:2], ITEMS[2:4], ITEMS[4:6], ITEMS[6:7], []], [2, 2, 2, 2, 2])
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-03"]

@@ -1,0 +1,111 @@
+"""Exact blame in the small: undecided rejections, odd user probes, special users' near misses, evidence order."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.dataset import TestUsers, near_misses
+from conformance.oracles import Inconclusive
+from conformance.oracles.rejection import rejection_violations
+from conformance.results import CheckResult, Violation
+from conformance.strategies import USER_PROBE_STEM, odd_users
+from conformance.verdict import judge
+
+from .conftest import exchange
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_server_error_or_lasting_throttle_decides_no_rejection(status):
+    with pytest.raises(Inconclusive):
+        rejection_violations(exchange(status, {"message": "busy"}), "LIMIT-02", "limit=0 is out of range")
+
+
+def test_a_4xx_is_a_rejection_and_a_200_is_not():
+    assert rejection_violations(exchange(400, {"code": "invalid_param"}), "LIMIT-02", "why") == []
+    (found,) = rejection_violations(exchange(200, {"data": [{"id": "c1"}]}), "LIMIT-02", "why")
+    assert found.requirement == "LIMIT-02"
+
+
+def test_odd_users_cover_the_lengths_and_characters_that_break_backends():
+    values = dict(odd_users())
+    assert [len(values[f"{n} characters"]) for n in (255, 256, 1000, 4000)] == [255, 256, 1000, 4000]
+    for char in ("\x00", "\x01", "\t", "\n", "\x7f", "é", "山", "🦊", "ｕ", "+", " ", "%", "/", "'", '"', "\\"):
+        assert any(char in v for v in values.values()), repr(char)
+    assert all(v.startswith(USER_PROBE_STEM) for v in values.values())
+    bounded = dict(odd_users(max_length=64))
+    assert sorted(len(bounded[k]) for k in bounded if k.endswith("characters")) == [64, 65, 256]
+
+
+def test_special_users_own_data_and_their_near_misses_are_probes():
+    users = TestUsers.for_run("r1")
+    assert users.owners == (users.non_ascii, users.special)
+    assert not users.non_ascii.isascii() and all(c in users.special for c in " +%/'\"")
+    misses = near_misses(users.non_ascii, users.special)
+    assert set(misses) <= set(users.probes) and users.main not in misses
+    assert users.non_ascii.replace("ë", "e") in misses  # ASCII-folded
+    assert users.special.replace("%2F", "/") in misses  # percent-decoded
+    assert not TestUsers.read_only("bob").owners
+
+
+def test_generated_evidence_comes_after_the_suites_own_probes():
+    generated = CheckResult("suite/test_generated.py::test_generated_requests[negative]", "g", ("USER-01",), "failed",
+                            [Violation("USER-01", "schemathesis noise")])
+    plain = CheckResult("suite/test_rejections.py::test_a_missing_required_user_is_refused", "p", ("USER-01",),
+                        "failed", [Violation("USER-01", "the plain request")])
+    statuses, _ = judge([generated, plain])
+    (user_01,) = [s for s in statuses if s.id == "USER-01"]
+    assert user_01.evidence[0]["message"] == "the plain request"
+
+
+def test_a_failing_property_example_prints_its_values():
+    # Schemathesis, a pytest plugin here too, swaps hypothesis' printer for one that prints nothing.
+    from hypothesis import Phase, given, settings
+    from hypothesis import strategies as st
+
+    from conformance.checks import run_property
+
+    @settings(database=None, derandomize=True, phases=[Phase.generate, Phase.shrink])
+    @given(sort_by=st.sampled_from(["created_at"]), limit=st.integers(min_value=0, max_value=9))
+    def walk(sort_by, limit):
+        assert limit < 3
+
+    with pytest.raises(AssertionError) as failure:
+        run_property(walk)
+    notes = "\n".join(failure.value.__notes__)
+    assert "sort_by='created_at'" in notes and "limit=3" in notes
+
+
+def _sender(*statuses):
+    answers = iter(statuses)
+    sent = []
+
+    def send():
+        sent.append(1)
+        return exchange(next(answers), {"message": "x"})
+
+    return send, sent
+
+
+def test_a_persistent_5xx_is_blamed_where_the_requirement_forbids_5xx():
+    from conformance.probes import SERVER_ERROR_TRIES, refused
+
+    send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
+    (found,) = refused(send, "PAGE-03", "last_id names nothing")
+    assert found.requirement == "PAGE-03" and f"each of {SERVER_ERROR_TRIES} tries" in found.message
+    assert len(sent) == SERVER_ERROR_TRIES
+
+
+def test_a_passing_5xx_is_retried_and_the_real_answer_judged():
+    from conformance.probes import refused
+
+    send, sent = _sender(503, 404)
+    assert refused(send, "PAGE-03", "last_id names nothing") == [] and len(sent) == 2
+
+
+def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx():
+    from conformance.probes import refused
+
+    send, sent = _sender(500, 500)
+    with pytest.raises(Inconclusive):
+        refused(send, "SORT-03", "sort_by is outside the enum")
+    assert len(sent) == 1
