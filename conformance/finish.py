@@ -35,6 +35,10 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
         reason = f"the run did not complete (pytest exit status {pytest_status}: interrupted or collection errors)"
     elif budget or state.budget_exhausted:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
+    elif state.request_budget_spent and _must_unjudged(statuses, "request budget of"):
+        reason = f"the request budget of {state.settings.max_requests} (--max-requests) was spent before every check"
+    elif state.target_unresponsive and _must_unjudged(statuses, "stopped answering"):
+        reason = f"{state.target_unresponsive}; the checks after that were not judged"
     elif not ran:
         reason = "no check ran"
     if reason:
@@ -64,6 +68,11 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     state.notes = notes
     _write_reports(state, run)
     return _EXIT[verdict]
+
+
+def _must_unjudged(statuses: list, why: str) -> bool:
+    """A MUST requirement was left skipped for this reason (a fragment of its skip reason)."""
+    return any(s.level == "MUST" and s.status == "skipped" and why in (s.reason or "") for s in statuses)
 
 
 def _merged_notes(notes: list[tuple[str, dict]]) -> dict[str, dict]:

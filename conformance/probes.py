@@ -26,8 +26,17 @@ def effective_limit(contract: Contract, limit: int | None) -> int:
 
 def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
                 sort_by: str | None, limit: int | None) -> list[Violation]:
-    """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable."""
+    """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable.
+
+    Read-only: the full walk at the largest limit is the one already made; any other limit is walked
+    over a window of the list (readonly.py), so the cost does not grow with the conversations.
+    """
+    from .readonly import ReadOnlyDataset
+
     lim = effective_limit(contract, limit)
+    if isinstance(dataset, ReadOnlyDataset) and user is None:
+        return dataset.judged_walk(api, sort_by=sort_by, limit=limit, effective_sort=effective_sort(contract, sort_by),
+                                   effective_limit=lim)
     walk = walk_pages(api, user=user or dataset.users.main, sort_by=sort_by, limit=limit,
                       effective_sort=effective_sort(contract, sort_by), effective_limit=lim,
                       bound=page_bound(dataset.total))
