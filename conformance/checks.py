@@ -102,7 +102,7 @@ def settle_unsent(result: CheckResult, call: pytest.CallInfo[None], stopped: str
     error = call.excinfo.value if call.excinfo is not None else None
     if error is not None and _carries_violations(error):
         return False
-    result.outcome, result.reason = "skipped", f"not judged: {stopped}"
+    result.outcome, result.reason = "skipped", f"{stopped} while this check ran"
     result.violations = []
     return True
 

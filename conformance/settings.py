@@ -134,9 +134,9 @@ def build_settings(
         raise UsageError("--user is for --read-only runs; write mode makes its own users")
     other_user = pick("other_user")
     if other_user is not None and not read_only:
-        raise UsageError("--other-user is for --read-only runs: write mode makes its own second user")
+        raise UsageError(f"{named('other_user')} is for --read-only runs: write mode makes its own second user")
     if other_user is not None and (not str(other_user) or other_user == user):
-        raise UsageError(f"--other-user must name a second user, other than --user, got {other_user!r}")
+        raise UsageError(f"{named('other_user')} must name a second user, other than --user, got {other_user!r}")
     if read_only and base_url is None:
         raise UsageError("--read-only needs --base-url: the bundled reference server has no existing users")
     insecure = bool(pick("insecure"))

@@ -95,3 +95,10 @@ def test_evidence_names_the_request_without_the_key():
     walk = walk_of([ITEMS[0:3], ITEMS[4:7], []])
     found = judge_walk(walk, expected=set(IDS), owner_known=True)
     assert found[0].request.startswith("curl") and found[0].status_code == 200
+
+
+def test_read_only_never_blames_an_unknown_item_on_another_user_or_a_walk():
+    stranger = item("new", 6)
+    walk = walk_of([[stranger, *ITEMS[0:2]], ITEMS[2:5], ITEMS[5:7], []])
+    assert judge_walk(walk, expected=set(IDS), owner_known=False) == []
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["USER-02"]
