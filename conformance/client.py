@@ -93,28 +93,21 @@ def budget_spent_reason(cap: int) -> str:
 
 
 class Breaker:
-    """Declares a target unresponsive after ``failures`` unusable answers among one thread's last ``window``.
+    """Declares a target unresponsive after ``failures`` consecutive unusable answers to one kind of request.
 
     Unusable: no answer (timeout, refused or reset connection) or a body cut off (size cap, too slow).
-    Counted per thread, so the answers the background seeding gets do not hide the checks' timeouts;
-    a target that answers only some kinds of request (e.g. none with a cursor) trips it too, since a
-    check alternates between them. Once tripped it stays so; deletes of test data get ``failures``
-    more tries of their own.
+    A kind is the method, the API call and whether a cursor was sent, so a target that stops answering
+    only some requests (every one with ``last_id``, say) trips it too, while the answers it still gives
+    to others do not hide that; any usable answer of that kind starts the count again. Once tripped it
+    stays so; deletes of test data get ``failures`` more tries of their own.
     """
 
-    def __init__(self, failures: int = 3, window: int = 10) -> None:
+    def __init__(self, failures: int = 3) -> None:
         self.failures = failures
-        self.window = window
         self.reason: str | None = None  # set once tripped
         self._delete_failures = 0
-        self._local = threading.local()
+        self._consecutive: dict[tuple[str, str, bool], int] = {}
         self._lock = threading.Lock()
-
-    def _recent(self) -> list[bool]:
-        recent: list[bool] | None = getattr(self._local, "recent", None)
-        if recent is None:
-            recent = self._local.recent = []
-        return recent
 
     def allows(self, kind: str) -> bool:
         if self.reason is None:
@@ -123,20 +116,19 @@ class Breaker:
 
     def observe(self, exchange: Exchange) -> None:
         unusable = exchange.status_code is None or exchange.truncated
-        if self.reason is not None:
-            if exchange.kind in ALWAYS_SENT_KINDS:
-                with self._lock:
+        with self._lock:
+            if self.reason is not None:
+                if exchange.kind in ALWAYS_SENT_KINDS:
                     self._delete_failures = self._delete_failures + 1 if unusable else 0
-            return
-        recent = self._recent()
-        recent.append(unusable)
-        del recent[:-self.window]
-        if sum(recent) >= self.failures:
-            why = exchange.error or "a body over the size cap"
-            with self._lock:
-                if self.reason is None:
-                    self.reason = (f"the target stopped answering: {sum(recent)} of the last {len(recent)} "
-                                   f"requests got no usable response (last: {why})")
+                return
+            cursor = any(name == "last_id" for name, _ in exchange.params)
+            shape = (exchange.method, exchange.kind, cursor)
+            count = self._consecutive[shape] = self._consecutive.get(shape, 0) + 1 if unusable else 0
+            if count >= self.failures:
+                what = f"{exchange.method} {exchange.path}{' with last_id' if cursor else ''}"
+                why = exchange.error or "a body over the size cap"
+                self.reason = (f"the target stopped answering: {count} {what} requests in a row got no usable "
+                               f"response (last: {why})")
 
 
 class HttpClient:
