@@ -9,13 +9,16 @@ oracles/window.py), so a run costs pages at the largest limit, not conversations
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from .api import ServiceApi
-from .contract import Contract
+from .contract import Contract, SortRule
 from .dataset import Dataset
+from .exchange import EXCERPT_CHARS
 from .oracles import Inconclusive
+from .oracles.page import Page
 from .oracles.walk import Walk, judge_walk
 from .oracles.window import judge_window, window_bound
 from .results import Violation
@@ -58,11 +61,34 @@ def read_listing(api: ServiceApi, contract: Contract, user: str) -> Listing:
         except Inconclusive as error:
             listing.undecided[sort_by] = str(error)
             continue
-        listing.walks[sort_by] = walk
-        for page in walk.pages:
-            for item in page.items:
-                listing.items.setdefault(item["id"], item)
+        listing.walks[sort_by] = _slim(walk, listing.items, _kept_fields(contract))
     return listing
+
+
+def _kept_fields(contract: Contract) -> set[str]:
+    return {"id", "created_at", "updated_at", *(SortRule.field(v) for v in contract.sort.values)}
+
+
+def _slim(walk: Walk, union: dict[str, dict[str, Any]], fields: set[str]) -> Walk:
+    """The walk as judging needs it, so memory does not grow with the conversations times the sorts: items
+    keep only their id and the fields orders and timestamps are judged on (the schema was judged as the
+    pages came in), one shared dict per conversation where the walks agree; bodies keep their beginning,
+    for evidence."""
+    pages = []
+    for page in walk.pages:
+        items = []
+        for item in page.items:
+            slim = {k: v for k, v in item.items() if k in fields}
+            shared = union.setdefault(slim["id"], slim)
+            items.append(shared if shared == slim else slim)
+        exchange = page.exchange
+        if len(exchange.body) > _KEPT_BODY_BYTES:
+            exchange = dataclasses.replace(exchange, body=exchange.body[:_KEPT_BODY_BYTES])
+        pages.append(Page(exchange=exchange, items=tuple(items), has_more=page.has_more, limit=page.limit))
+    return dataclasses.replace(walk, pages=tuple(pages))
+
+
+_KEPT_BODY_BYTES = 4 * EXCERPT_CHARS
 
 
 @dataclass

@@ -6,7 +6,9 @@ per sort, establish them (their union is the user's list); a walk at any other l
 
 - a conversation listed twice in the window, a loop, a refused cursor: PAGE-01;
 - a conversation of the union that sorts strictly before the window's last item, yet was not
-  visited: a gap, PAGE-01 (ties with the last item may legitimately still follow);
+  visited: a gap, PAGE-01 (ties with the last item may legitimately still follow), judged only when
+  the window is in order (else the order is what fails) and its first page is not empty (a short
+  page: LIMIT-01);
 - on a window without repeats or gaps: pages out of order across a boundary (SORT-01/02), a page
   short of the limit while more follow (LIMIT-01/03), ``has_more`` false while more follow or true
   before an empty page (PAGE-02).
@@ -71,16 +73,23 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list
     if repeat is not None:
         found.append(violation("PAGE-01", f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
                                f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))
-    gaps = _gaps(walk, reference, seen)
+    # A wrong order makes "sorts before the last item" meaningless: the order fails, not the cursor. So
+    # does an empty first page: no cursor was involved, the page is short (LIMIT-01).
+    boundary = None if sort_broken else _first_boundary_disorder(walk)
+    first_empty = bool(pages) and not pages[0].items and bool(reference)
+    if first_empty:
+        found.append(violation(walk.size_requirement, f"{where}, page 1: no items, while full walks of this user "
+                               f"listed {len(reference)}; expected {min(walk.limit, len(reference))}",
+                               pages[0].exchange))
+    gaps = [] if sort_broken or boundary is not None or first_empty else _gaps(walk, reference, seen)
     if gaps:
         last = pages[-1].exchange if pages else None
         found.append(violation("PAGE-01", f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
                                f"listed were skipped within the first {len(seen)} visited, e.g. {gaps[0]}", last))
     if walk.stop != "bound":
         found.extend(_stop_violations(walk))
-    if repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken:
+    if repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken or first_empty:
         return found
-    boundary = _first_boundary_disorder(walk)
     if boundary is not None:
         found.append(violation(walk.order_requirement, f"{where}: page {boundary + 1} starts out of "
                                f"{walk.sort_value} order with the end of the page before it", pages[boundary].exchange))

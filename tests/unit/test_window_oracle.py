@@ -84,3 +84,14 @@ def test_pages_out_of_order_across_a_boundary_are_the_order_not_the_cursor():
 def test_a_loop_is_page_01():
     found = judge_window(window([ITEMS[0:2], ITEMS[2:4]], stop="loop"), reference=REFERENCE)
     assert requirements(found) == ["PAGE-01"]
+
+
+def test_a_window_in_the_wrong_order_fails_the_order_not_the_cursor():
+    # Ascending asked, descending served: everything "before" the last item looks skipped, but it is the order.
+    ascending = Walk("created_at", 1, True, tuple(page([i], True, limit=1) for i in ITEMS[:3]), "bound", bound=3)
+    assert requirements(judge_window(ascending, reference=REFERENCE)) == ["SORT-01"]
+
+
+def test_an_empty_first_page_is_a_short_page_not_a_skip():
+    found = judge_window(window([[]], has_more=[True], stop="empty", limit=1), reference=REFERENCE)
+    assert requirements(found) == ["LIMIT-01"] and "page 1: no items" in found[0].message
