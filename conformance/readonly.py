@@ -53,15 +53,16 @@ def read_listing(api: ServiceApi, contract: Contract, user: str) -> Listing:
     limit = contract.limit.maximum
     listing = Listing(user, limit)
     effective = limit if limit is not None else (contract.limit.default or 0)
+    fields = _kept_fields(contract)
     for sort_by in (None, *contract.sort.values):
         try:
-            walk = walk_pages(api, user=user, sort_by=sort_by, limit=limit,
-                              effective_sort=sort_by if sort_by is not None else (contract.sort.default or ""),
-                              effective_limit=effective, bound=REFERENCE_PAGE_CAP)
+            listing.walks[sort_by] = walk_pages(
+                api, user=user, sort_by=sort_by, limit=limit,
+                effective_sort=sort_by if sort_by is not None else (contract.sort.default or ""),
+                effective_limit=effective, bound=REFERENCE_PAGE_CAP,
+                keep=lambda page: _slim(page, listing.items, fields))
         except Inconclusive as error:
             listing.undecided[sort_by] = str(error)
-            continue
-        listing.walks[sort_by] = _slim(walk, listing.items, _kept_fields(contract))
     return listing
 
 
@@ -69,23 +70,20 @@ def _kept_fields(contract: Contract) -> set[str]:
     return {"id", "created_at", "updated_at", *(SortRule.field(v) for v in contract.sort.values)}
 
 
-def _slim(walk: Walk, union: dict[str, dict[str, Any]], fields: set[str]) -> Walk:
-    """The walk as judging needs it, so memory does not grow with the conversations times the sorts: items
-    keep only their id and the fields orders and timestamps are judged on (the schema was judged as the
-    pages came in), one shared dict per conversation where the walks agree; bodies keep their beginning,
-    for evidence."""
-    pages = []
-    for page in walk.pages:
-        items = []
-        for item in page.items:
-            slim = {k: v for k, v in item.items() if k in fields}
-            shared = union.setdefault(slim["id"], slim)
-            items.append(shared if shared == slim else slim)
-        exchange = page.exchange
-        if len(exchange.body) > _KEPT_BODY_BYTES:
-            exchange = dataclasses.replace(exchange, body=exchange.body[:_KEPT_BODY_BYTES])
-        pages.append(Page(exchange=exchange, items=tuple(items), has_more=page.has_more, limit=page.limit))
-    return dataclasses.replace(walk, pages=tuple(pages))
+def _slim(page: Page, union: dict[str, dict[str, Any]], fields: set[str]) -> Page:
+    """A page of a full walk as judging needs it, so memory does not grow with the conversations times the
+    sorts: items keep only their id and the fields orders and timestamps are judged on (the schema was
+    judged as the page came in), one dict per conversation shared by the walks that agree on it; the
+    body keeps its beginning, for evidence. Every conversation a walk lists joins ``union``."""
+    items = []
+    for item in page.items:
+        slim = {k: v for k, v in item.items() if k in fields}
+        shared = union.setdefault(slim["id"], slim)
+        items.append(shared if shared == slim else slim)
+    exchange = page.exchange
+    if len(exchange.body) > _KEPT_BODY_BYTES:
+        exchange = dataclasses.replace(exchange, body=exchange.body[:_KEPT_BODY_BYTES])
+    return Page(exchange=exchange, items=tuple(items), has_more=page.has_more, limit=page.limit)
 
 
 _KEPT_BODY_BYTES = 4 * EXCERPT_CHARS
