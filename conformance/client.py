@@ -26,7 +26,7 @@ from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
 
 __all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED", "Breaker",
-           "budget_spent_reason", "ALWAYS_SENT_KINDS"]
+           "budget_spent_reason", "BUDGET_SPENT", "ALWAYS_SENT_KINDS"]
 
 REDACTED = "[REDACTED]"
 
@@ -60,6 +60,7 @@ class ClientSettings:
     max_429_retries: int = 3
     max_retry_after_s: float = 30.0
     max_requests: int | None = None  # hard cap on attempts sent; None = no cap (--max-requests)
+    run_max_requests: int | None = None  # the whole run's cap, when this client has a share of it (xdist)
 
     def __repr__(self) -> str:  # never print the key, even in a debugger or a traceback
         return f"ClientSettings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
@@ -88,8 +89,11 @@ class _Pacer:
 ALWAYS_SENT_KINDS = frozenset({"delete"})
 
 
-def budget_spent_reason(cap: int) -> str:
-    return f"request budget of {cap} spent"
+BUDGET_SPENT = "request budget of"  # how every reason about the spent --max-requests begins
+
+
+def budget_spent_reason(cap: int, share: int | None = None) -> str:
+    return f"{BUDGET_SPENT} {cap} spent" + (f" ({share} for this worker)" if share not in (None, cap) else "")
 
 
 class Breaker:
@@ -163,8 +167,12 @@ class HttpClient:
         if self.breaker.reason is not None:
             return self.breaker.reason
         if self.budget_spent:
-            return budget_spent_reason(self.settings.max_requests or 0)
+            return self._budget_reason()
         return None
+
+    def _budget_reason(self) -> str:
+        cap = self.settings.max_requests or 0
+        return budget_spent_reason(self.settings.run_max_requests or cap, cap)
 
     def _refusal(self, kind: str) -> str | None:
         """Why this send may not go on the wire, or None; counts it as sent when it may."""
@@ -174,7 +182,7 @@ class HttpClient:
         with self._count_lock:
             if cap is not None and self.sent >= cap and kind not in ALWAYS_SENT_KINDS:
                 self.budget_spent = True
-                return budget_spent_reason(cap)
+                return self._budget_reason()
             self.sent += 1
         return None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
+from .client import BUDGET_SPENT
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
 from .results import RunResult
@@ -35,7 +36,7 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
         reason = f"the run did not complete (pytest exit status {pytest_status}: interrupted or collection errors)"
     elif budget or state.budget_exhausted:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
-    elif state.request_budget_spent and _must_unjudged(statuses, "request budget of"):
+    elif state.request_budget_spent and _must_unjudged(statuses, BUDGET_SPENT):
         reason = f"the request budget of {state.settings.max_requests} (--max-requests) was spent before every check"
     elif state.target_unresponsive and _must_unjudged(statuses, "stopped answering"):
         reason = f"{state.target_unresponsive}; the checks after that were not judged"

@@ -154,8 +154,8 @@ class RunState:
         if self.worker:  # --rate-limit and --max-requests cap the whole run: each xdist worker gets its share
             workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
             rate_limit = rate_limit / workers if rate_limit else rate_limit
-            # One request is the controller's (the preflight); the rest is shared out.
-            max_requests = max(1, (max_requests - 1) // workers) if max_requests else max_requests
+            # The controller's preflight takes up to two (read-only: is there anything to read?); the rest is shared.
+            max_requests = max(1, (max_requests - 2) // workers) if max_requests else max_requests
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,
@@ -164,6 +164,7 @@ class RunState:
                 rate_limit=rate_limit,
                 verify=self.settings.verify,
                 max_requests=max_requests,
+                run_max_requests=self.settings.max_requests,
             ),
             record=self.log.record,
         )
@@ -210,10 +211,9 @@ class RunState:
     @property
     def request_budget_spent(self) -> bool:
         """A request was not sent because --max-requests was reached (here, or in a worker's check)."""
-        from .client import budget_spent_reason
+        from .client import BUDGET_SPENT
 
-        mark = budget_spent_reason(self.settings.max_requests or 0)
-        return bool(self.http and self.http.budget_spent) or any(mark in (c.reason or "") for c in self.checks)
+        return bool(self.http and self.http.budget_spent) or any(BUDGET_SPENT in (c.reason or "") for c in self.checks)
 
     @property
     def target_unresponsive(self) -> str | None:

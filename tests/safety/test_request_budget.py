@@ -31,20 +31,25 @@ def test_the_client_sends_no_more_than_the_budget_but_always_deletes():
     assert http.budget_spent and http.stopped == "request budget of 3 spent" and http.refused == 1
 
 
-def test_a_read_only_run_stops_at_the_budget_with_an_error(cli, key, reference):
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "xdist-2-workers"])
+def test_a_read_only_run_stops_at_the_budget_with_an_error(cli, key, reference, processes):
     server = reference()
     _conversations(server.base_url, key, "reader", 12)
+    xdist = ["--", "-n", str(processes)] if processes > 1 else []
     with TestServer(Upstream(server.base_url)) as target:
         run = cli("--base-url", target.base_url, "--read-only", "--user", "reader", "--max-requests", "50",
-                  "--seed", "3")
+                  "--seed", "3", *xdist)
         received = len(target.requests)
     assert run.exit_code == 3, run.explain()
+    # One process: exactly the budget. Two workers: 24 each, and the controller's preflight (2).
     assert received == 50 and run.summary["requests"] == 50, (received, run.summary["requests"])
     reason = run.summary["reason"]
     assert reason == "the request budget of 50 (--max-requests) was spent before every check", run.explain()
     assert reason in run.stdout
     skipped = {r["id"]: r["reason"] for r in run.summary["requirements"] if r["status"] == "skipped"}
     assert any("request budget of 50 spent" in why for why in skipped.values()), skipped
+    if processes > 1:
+        assert any("(24 for this worker)" in why for why in skipped.values()), skipped
     assert not tracebacks(run.stdout + run.stderr, allow_hypothesis_flaky=True), run.stdout
     assert not leaks(run, key)
 
