@@ -80,3 +80,30 @@ def test_with_other_user_lists_that_overlap_fail_user_02(cli, key, reference):
     assert any("lists are not disjoint" in m for m in _messages(run)), run.explain()
     assert "PAGE-01" not in run.failed, run.explain()
     _clean(run, key)
+
+
+def test_read_only_cost_grows_with_the_pages_of_the_full_walks_not_with_conversations(tmp_path, cli, key):
+    """Politeness on production: ten times the conversations add only the full walks' extra pages
+    (one walk per sort at the largest limit), not a walk per limit and sort over all of them."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_scale import USER, fill
+
+    from conformance.server.process import ReferenceServer
+
+    requests = {}
+    for count in (500, 5000):
+        database = tmp_path / f"n{count}.sqlite"
+        fill(database, key, count)
+        with ReferenceServer(api_keys=[key], db_url=f"sqlite:///{database}") as server:
+            run = cli("--base-url", server.base_url, "--read-only", "--user", USER, "--seed", "7")
+        assert run.exit_code == 0, run.explain()
+        requests[count] = run.summary["requests"]
+    sorts, largest = 5, 100  # the seed spec: four sort values and the default order; limit maximum 100
+    extra_pages = sorts * (5000 - 500) // largest
+    # Plus the boundary limits that differ (the divisors of the total: 8 and 40 divide 5000, not 500), each
+    # a window of at most 100 / limit + 1 pages per sort. Walks over every conversation would add thousands.
+    assert requests[5000] - requests[500] <= extra_pages + 150, requests
+    assert requests[5000] < 3000, requests
