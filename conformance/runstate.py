@@ -7,7 +7,9 @@ Every process that runs checks gets its own HTTP client, evidence log and test d
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import secrets
 import threading
 import time
@@ -188,8 +190,6 @@ class RunState:
 
     def _read_only(self) -> Dataset:
         """The existing user's conversations: the union of full walks under every sort (readonly.py)."""
-        import dataclasses
-
         with self._lock:
             if self._read_only_dataset is None:
                 assert self.api is not None
@@ -220,7 +220,11 @@ class RunState:
         """Why requests stopped being sent because the target stopped answering (here, or in a worker), or None."""
         if self.http is not None and self.http.breaker.reason:
             return self.http.breaker.reason
-        return next((c.reason for c in self.checks if "stopped answering" in (c.reason or "")), None)
+        for check in self.checks:  # a worker's reason, without what the check adds ("... before this check started")
+            found = re.search(r"the target stopped answering: .*?\(last: [^)]*\)", check.reason or "")
+            if found:
+                return found.group(0)
+        return None
 
     def seeding_error(self) -> str | None:
         """Why the test data could not be made, once the seeding has ended; None if it worked or never ran."""

@@ -80,17 +80,20 @@ def test_timeouts_between_answers_do_not_stop_the_client_but_one_kind_never_answ
     assert "3 GET /conversations with last_id requests in a row" in (http.stopped or "")
 
 
-def test_a_target_that_hangs_on_every_cursor_costs_a_few_timeouts(tmp_path, key, reference):
-    """Write mode: the data is made, every request with last_id hangs; the run ends in a bounded time."""
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "xdist-2-workers"])
+def test_a_target_that_hangs_on_every_cursor_costs_a_few_timeouts(tmp_path, key, reference, processes):
+    """Write mode: the data is made, every request with last_id hangs; the run ends in a bounded time
+    (with workers, each finds out for itself, at the same time)."""
     upstream = Upstream(reference().base_url)
 
     def app(request):
         return Hang() if request.is_list() and request.param("last_id") is not None else upstream(request)
 
+    xdist = ["--", "-n", str(processes)] if processes > 1 else []
     with TestServer(app) as target:
         start = time.monotonic()
         run = finish(spawn_cli(tmp_path / "reports", key, "--base-url", target.base_url, "--timeout", str(TIMEOUT),
-                               "--seed", "4"), tmp_path / "reports")
+                               "--seed", "4", *xdist), tmp_path / "reports")
         elapsed = time.monotonic() - start
         hung = [r for r in target.requests if r.is_list() and r.param("last_id") is not None]
         deletes = [r for r in target.requests if r.method == "DELETE"]
