@@ -62,6 +62,18 @@ def test_the_client_stops_after_three_unanswered_requests_of_a_kind_in_a_row():
     assert http.refused == 3
 
 
+def test_deletes_of_test_data_still_go_after_the_target_stopped_answering_three_more_times():
+    with TestServer(lambda request: Hang()) as target:
+        http = HttpClient(ClientSettings(base_url=target.base_url, timeout_s=0.3))
+        for _ in range(3):
+            http.send("GET", "/conversations", kind="list")
+        assert http.stopped
+        deletes = [http.send("DELETE", f"/conversations/c{n}", kind="delete") for n in range(5)]
+        received = [r.method for r in target.requests]
+    assert [e.attempts for e in deletes] == [1, 1, 1, 0, 0]
+    assert received == ["GET"] * 3 + ["DELETE"] * 3
+
+
 def test_timeouts_between_answers_do_not_stop_the_client_but_one_kind_never_answered_does():
     def app(request):
         if request.param("last_id") is not None:
