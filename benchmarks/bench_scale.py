@@ -1,6 +1,6 @@
 """The suite in read-only mode against a user holding thousands of conversations (not a test).
 
-    python benchmarks/bench_scale.py [--sizes 1000,5000,10000] [--walk-limits 20,50,100]
+    python benchmarks/bench_scale.py [--sizes 1000,10000] [--walk-limits 20,50,100] [--profiles quick,full]
                                      [--time-budget SECONDS] [--no-suite] [--work DIR]
 
 For each size N:
@@ -13,8 +13,9 @@ For each size N:
 2. Pagination walks with the suite's own client and walker (conformance/walker.py) at each
    ``--walk-limits`` value, default order: wall time, pages, ms per page, twice: bare (client and
    walker) and as in a run (every exchange into the evidence log, 200s validated against the spec).
-3. ``dify-conformance run --read-only --user bench-scale-user --base-url URL --profile quick``
-   (through benchmarks/suite_probe.py): exit status, verdict, wall time, requests, the time of the
+3. ``dify-conformance run --read-only --user bench-scale-user --other-user bench-scale-other --base-url URL
+   --profile P`` for each of ``--profiles`` (through benchmarks/suite_probe.py): exit status, verdict,
+   wall time, requests (and the requests of each check), the time of the
    walk and sort checks (summary.json), peak RSS of the suite process (kernel rusage, plus a
    sampler of /proc every 0.5 s for the curve, and the probe's own 20 ms trace: which check was running
    at the peak, median RSS during the checks), the evidence log's size on disk, server CPU.
@@ -147,11 +148,13 @@ class Sampler:
         self.pid = pid
 
 
-def run_suite(base_url: str, api_key: str, work: Path, budget: float | None) -> dict[str, Any]:
+def run_suite(base_url: str, api_key: str, work: Path, budget: float | None, profile: str) -> dict[str, Any]:
+    work = work / profile
+    work.mkdir(parents=True, exist_ok=True)
     report = work / "report"
     command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"), "--trace-rss", "--",
-               "run", "--read-only", "--user", USER, "--base-url", base_url, "--profile", "quick",
-               "--seed", "7", "--report-dir", str(report)]
+               "run", "--read-only", "--user", USER, "--other-user", OTHER, "--base-url", base_url,
+               "--profile", profile, "--seed", "7", "--report-dir", str(report)]
     if budget:
         command += ["--time-budget", str(budget)]
     sampler = Sampler(report)
@@ -159,7 +162,8 @@ def run_suite(base_url: str, api_key: str, work: Path, budget: float | None) -> 
     child = run_child(command, cwd=work, env=clean_env(api_key), timeout_s=(budget or 900) * 3 + 300,
                       log_stem="suite", on_start=sampler.watch)
     sampler.stop()
-    result: dict[str, Any] = {"exit": child.status, "timed_out": child.timed_out, "wall_s": round(child.wall_s, 2),
+    result: dict[str, Any] = {"profile": profile,
+                              "exit": child.status, "timed_out": child.timed_out, "wall_s": round(child.wall_s, 2),
                               "suite_cpu_s": round(child.cpu_s, 2), "peak_rss_mb": round(child.max_rss_kb / 1024, 1),
                               "rss_samples_mb": [(t, round(r / 1024, 1)) for t, r, _ in sampler.samples if r],
                               "evidence_peak_mb": round(max((s for _, _, s in sampler.samples), default=0) / 2**20, 1)}
@@ -221,35 +225,36 @@ def render(data: dict[str, Any]) -> str:
             rows.append([s["size"], w["limit"], "evidence + validation" if w["recording"] else "bare", w["pages"],
                          "yes" if w["complete"] else "NO", w["seconds"], w["ms_per_page"]])
     out.append(markdown_table(["conversations", "limit", "recording", "pages", "complete", "s", "ms/page"], rows))
-    suites = [s for s in data["sizes"] if s.get("suite")]
+    suites = [(s, r) for s in data["sizes"] for r in s.get("suites", [])]
     if suites:
-        out += ["", "### dify-conformance run --read-only --profile quick"]
+        out += ["", "### dify-conformance run --read-only --other-user (per profile)"]
         rows = []
-        for s in suites:
-            r = s["suite"]
-            rows.append([s["size"], r.get("exit"), r.get("verdict"), r.get("wall_s"), r.get("requests"),
+        for s, r in suites:
+            rows.append([s["size"], r.get("profile"), r.get("exit"), r.get("verdict"), r.get("wall_s"),
+                         r.get("requests"),
                          r.get("requests_per_s"), r.get("walk_checks_s"), r.get("sort_checks_s"),
                          r.get("peak_rss_mb"), r.get("median_rss_during_checks_mb"), r.get("evidence_peak_mb"),
                          len(r.get("budget_skipped") or []),
                          r.get("load")])
-        out.append(markdown_table(["conversations", "exit", "verdict", "wall s", "requests", "req/s",
+        out.append(markdown_table(["conversations", "profile", "exit", "verdict", "wall s", "requests", "req/s",
                                    "walk checks s", "sort checks s", "peak RSS MB", "median RSS in checks MB",
                                    "evidence MB", "checks skipped (budget)", "load (1 min)"], rows))
-        for s in suites:
-            r = s["suite"]
+        for s, r in suites:
+            where = f"{s['size']} {r.get('profile')}"
             if r.get("reason"):
-                out.append(f"- {s['size']}: {r['reason']}")
+                out.append(f"- {where}: {r['reason']}")
             if r.get("peak_during"):
-                out.append(f"- {s['size']}: RSS peaked ({r['peak_traced_mb']} MB) during {r['peak_during']}")
+                out.append(f"- {where}: RSS peaked ({r['peak_traced_mb']} MB) during {r['peak_during']}")
             slow = sorted((r.get("check_seconds") or {}).items(), key=lambda kv: -kv[1])[:6]
-            out.append(f"- {s['size']}: slowest checks: " + "; ".join(f"{k.split('::')[-1]} {v} s" for k, v in slow))
+            out.append(f"- {where}: slowest checks: " + "; ".join(f"{k.split('::')[-1]} {v} s" for k, v in slow))
     return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,5000,10000", help="conversation counts (default 1000,5000,10000)")
+    parser.add_argument("--sizes", default="1000,10000", help="conversation counts (default 1000,10000)")
+    parser.add_argument("--profiles", default="quick,full", help="suite profiles to run (default quick,full)")
     parser.add_argument("--walk-limits", default="20,50,100", help="limits of the timed walks (default 20,50,100)")
     parser.add_argument("--time-budget", type=float, help="the suite's --time-budget (default: the profile's)")
     parser.add_argument("--no-suite", action="store_true", help="data and walks only")
@@ -277,15 +282,16 @@ def main() -> int:
             entry["walks"] = timed_walks(server.base_url, key, limits, size, here)
             print(f"{size}: walks " + ", ".join(f"{w['limit']}{'+rec' if w['recording'] else ''}: {w['seconds']} s"
                                                 for w in entry["walks"]), flush=True)
-            if not args.no_suite:
+            entry["suites"] = []
+            for profile in ([] if args.no_suite else args.profiles.split(",")):
                 cpu_before, load_before = process_cpu_s(server.pid), load()
-                entry["suite"] = run_suite(server.base_url, key, here, args.time_budget)
+                r = run_suite(server.base_url, key, here, args.time_budget, profile)
                 cpu_after = process_cpu_s(server.pid)
-                entry["suite"]["server_cpu_s"] = round(cpu_after - cpu_before, 2) \
-                    if None not in (cpu_before, cpu_after) else None
-                entry["suite"]["load"] = f"{load_before[0]}-{load()[0]}"
-                r = entry["suite"]
-                print(f"{size}: suite exit {r.get('exit')} verdict {r.get('verdict')} in {r.get('wall_s')} s, "
+                r["server_cpu_s"] = round(cpu_after - cpu_before, 2) if None not in (cpu_before, cpu_after) else None
+                r["load"] = f"{load_before[0]}-{load()[0]}"
+                entry["suites"].append(r)
+                print(f"{size} {profile}: suite exit {r.get('exit')} verdict {r.get('verdict')} in "
+                      f"{r.get('wall_s')} s, "
                       f"{r.get('requests')} requests, peak RSS {r.get('peak_rss_mb')} MB (load {load()})", flush=True)
         results.append(entry)
     data = {"benchmark": "bench_scale", "command": " ".join(sys.argv), "machine": info, "load_start": load_start,

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 import pytest
 
 from .oracles import Inconclusive
-from .results import Violation
+from .results import CheckResult, Violation
 
-__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks", "decided", "run_property"]
+__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks", "decided", "run_property", "settle_unsent"]
 
 
 class ConformanceFailure(AssertionError):
@@ -113,3 +113,23 @@ def _printed_examples() -> Iterator[None]:
         yield
     finally:
         core.RepresentationPrinter = swapped  # type: ignore[misc]
+
+
+def settle_unsent(result: CheckResult, call: pytest.CallInfo[None], stopped: str) -> bool:
+    """A check some of whose requests were never sent (``stopped`` says why: the request budget was spent,
+    the target stopped answering) was not judged: skipped with that reason, unless it already found
+    violations, which stand. True when the result was settled here."""
+    error = call.excinfo.value if call.excinfo is not None else None
+    if error is not None and _carries_violations(error):
+        return False
+    result.outcome, result.reason = "skipped", f"{stopped} while this check ran"
+    result.violations = []
+    return True
+
+
+def _carries_violations(error: BaseException) -> bool:
+    if isinstance(error, ConformanceFailure):
+        return bool(error.violations)
+    if isinstance(error, BaseExceptionGroup):
+        return any(_carries_violations(inner) for inner in error.exceptions)
+    return False

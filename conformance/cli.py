@@ -48,12 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", metavar="N", help="seed of the run; the same seed reproduces it")
     run.add_argument("--read-only", action="store_true", default=None, help="send only GET /conversations")
     run.add_argument("--user", metavar="ID", help="with --read-only: the existing user whose list is read")
+    run.add_argument("--other-user", metavar="ID", help="with --read-only: a second existing user; USER-02 then "
+                     "also checks that the two users' lists are disjoint")
     run.add_argument("--timeout", metavar="SECONDS", help="connect and read timeout per request (default 30)")
     run.add_argument("--rate-limit", metavar="PER_SECOND", help="at most this many requests per second")
     run.add_argument("--waivers", metavar="FILE", help="TOML file of accepted deviations")
     run.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify the target's TLS certificate")
     run.add_argument("--insecure", action="store_true", default=None, help="do not verify TLS certificates")
     run.add_argument("--time-budget", metavar="SECONDS", help="for the whole run (default: per profile)")
+    run.add_argument("--max-requests", metavar="N", help="send at most N requests (deletes of the run's own "
+                     "test data excepted); checks left unjudged are skipped")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                      help="passed to pytest, e.g. -- -n 2")
 
@@ -91,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-_RUN_FLAGS = ("base_url", "spec", "report_dir", "profile", "seed", "user", "timeout", "rate_limit", "waivers",
-              "ca_bundle", "time_budget")
+_RUN_FLAGS = ("base_url", "spec", "report_dir", "profile", "seed", "user", "other_user", "timeout", "rate_limit",
+              "waivers", "ca_bundle", "time_budget", "max_requests")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -25,7 +25,8 @@ import urllib3
 from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
 
-__all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED"]
+__all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED", "Breaker",
+           "budget_spent_reason", "BUDGET_SPENT", "ALWAYS_SENT_KINDS"]
 
 REDACTED = "[REDACTED]"
 
@@ -58,6 +59,8 @@ class ClientSettings:
     body_cap_bytes: int = 8 * 1024 * 1024
     max_429_retries: int = 3
     max_retry_after_s: float = 30.0
+    max_requests: int | None = None  # hard cap on attempts sent; None = no cap (--max-requests)
+    run_max_requests: int | None = None  # the whole run's cap, when this client has a share of it (xdist)
 
     def __repr__(self) -> str:  # never print the key, even in a debugger or a traceback
         return f"ClientSettings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
@@ -82,6 +85,56 @@ class _Pacer:
             time.sleep(slot - now)
 
 
+# Deletes of the run's own test data are sent past the request budget: a run never leaves data behind.
+ALWAYS_SENT_KINDS = frozenset({"delete"})
+
+
+BUDGET_SPENT = "request budget of"  # how every reason about the spent --max-requests begins
+
+
+def budget_spent_reason(cap: int, share: int | None = None) -> str:
+    return f"{BUDGET_SPENT} {cap} spent" + (f" ({share} for this worker)" if share not in (None, cap) else "")
+
+
+class Breaker:
+    """Declares a target unresponsive after ``failures`` consecutive unusable answers to one kind of request.
+
+    Unusable: no answer (timeout, refused or reset connection) or a body cut off (size cap, too slow).
+    A kind is the method, the API call and whether a cursor was sent, so a target that stops answering
+    only some requests (every one with ``last_id``, say) trips it too, while the answers it still gives
+    to others do not hide that; any usable answer of that kind starts the count again. Once tripped it
+    stays so; deletes of test data get ``failures`` more tries of their own.
+    """
+
+    def __init__(self, failures: int = 3) -> None:
+        self.failures = failures
+        self.reason: str | None = None  # set once tripped
+        self._delete_failures = 0
+        self._consecutive: dict[tuple[str, str, bool], int] = {}
+        self._lock = threading.Lock()
+
+    def allows(self, kind: str) -> bool:
+        if self.reason is None:
+            return True
+        return kind in ALWAYS_SENT_KINDS and self._delete_failures < self.failures
+
+    def observe(self, exchange: Exchange) -> None:
+        unusable = exchange.status_code is None or exchange.truncated
+        with self._lock:
+            if self.reason is not None:
+                if exchange.kind in ALWAYS_SENT_KINDS:
+                    self._delete_failures = self._delete_failures + 1 if unusable else 0
+                return
+            cursor = any(name == "last_id" for name, _ in exchange.params)
+            shape = (exchange.method, exchange.kind, cursor)
+            count = self._consecutive[shape] = self._consecutive.get(shape, 0) + 1 if unusable else 0
+            if count >= self.failures:
+                what = f"{exchange.method} {exchange.path}{' with last_id' if cursor else ''}"
+                why = exchange.error or "a body over the size cap"
+                self.reason = (f"the target stopped answering: {count} {what} requests in a row got no usable "
+                               f"response (last: {why})")
+
+
 class HttpClient:
     """Sends requests to one target and hands every exchange to ``record``."""
 
@@ -102,6 +155,36 @@ class HttpClient:
             self._hide(settings.api_key)
         self.throttled = 0  # 429 answers seen
         self.throttle_wait_s = 0.0
+        self.breaker = Breaker()
+        self.sent = 0  # attempts put on the wire (429 retries included)
+        self.refused = 0  # sends not put on the wire: the request budget was spent or the target stopped answering
+        self.budget_spent = False  # a send was refused for the request budget
+        self._count_lock = threading.Lock()
+
+    @property
+    def stopped(self) -> str | None:
+        """Why this client sends no more requests (budget spent, target unresponsive), or None."""
+        if self.breaker.reason is not None:
+            return self.breaker.reason
+        if self.budget_spent:
+            return self._budget_reason()
+        return None
+
+    def _budget_reason(self) -> str:
+        cap = self.settings.max_requests or 0
+        return budget_spent_reason(self.settings.run_max_requests or cap, cap)
+
+    def _refusal(self, kind: str) -> str | None:
+        """Why this send may not go on the wire, or None; counts it as sent when it may."""
+        if not self.breaker.allows(kind):
+            return self.breaker.reason
+        cap = self.settings.max_requests
+        with self._count_lock:
+            if cap is not None and self.sent >= cap and kind not in ALWAYS_SENT_KINDS:
+                self.budget_spent = True
+                return self._budget_reason()
+            self.sent += 1
+        return None
 
     def close(self) -> None:
         self._session.close()
@@ -156,7 +239,13 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
+            refusal = self._refusal(kind)
+            if refusal is not None:  # not sent, so not recorded: nothing the target did
+                with self._count_lock:
+                    self.refused += 1
+                return self._unsent(method, path, params, shown, body_text, kind, refusal)
             exchange = self._send_once(method, path, params, headers, shown, body_text, kind, attempt)
+            self.breaker.observe(exchange)
             self._record(exchange)
             if exchange.status_code != 429 or attempt > self.settings.max_429_retries:
                 return exchange
@@ -164,6 +253,17 @@ class HttpClient:
             self.throttled += 1
             self.throttle_wait_s += wait
             time.sleep(wait)
+
+    def _unsent(self, method: str, path: str, params: Sequence[tuple[str, str]], shown: list[tuple[str, str]],
+                body_text: str | None, kind: str, reason: str) -> Exchange:
+        """The exchange of a request that never went on the wire: no status, ``attempts`` 0, the reason as error."""
+        return Exchange(
+            kind=kind, method=method, base_url=self.redact(self.settings.base_url.rstrip("/")), path=self.redact(path),
+            params=tuple((self.redact(str(k)), self.redact(str(v))) for k, v in params),
+            request_headers=tuple(shown), request_body=self.redact(body_text) if body_text is not None else None,
+            started_at=time.time(), elapsed_s=0.0, status_code=None, response_headers=(), body=b"", truncated=False,
+            error=reason, attempts=0,
+        )
 
     def _headers(
         self, auth: Auth, extra: Sequence[tuple[str, str]], has_body: bool

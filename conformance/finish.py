@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .client import BUDGET_SPENT
 from .contract import Contract
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
 from .reports import REPORT_NAMES, REPORT_WRITERS
-from .results import RunResult, Waiver
+from .results import RequirementStatus, RunResult, Waiver
 from .runstate import RunState
 from .settings import Settings
 from .verdict import judge, verdict_of
@@ -55,6 +56,10 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
                   "or the suite could not be collected)")
     elif budget or state.budget_exhausted:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
+    elif state.request_budget_spent and _must_unjudged(statuses, BUDGET_SPENT):
+        reason = f"the request budget of {state.settings.max_requests} (--max-requests) was spent before every check"
+    elif state.target_unresponsive and _must_unjudged(statuses, "stopped answering"):
+        reason = f"{state.target_unresponsive}; the checks after that were not judged"
     elif not ran:
         reason = "no check ran"
     if reason:
@@ -105,6 +110,11 @@ def _no_certification(state: RunState, run: RunResult) -> str | None:
     if unjudged:
         return f"{len(unjudged)} MUST requirement(s) were not judged: {', '.join(unjudged)}"
     return None
+
+
+def _must_unjudged(statuses: list[RequirementStatus], why: str) -> bool:
+    """A MUST requirement was left skipped for this reason (a fragment of its skip reason)."""
+    return any(s.level == "MUST" and s.status == "skipped" and why in (s.reason or "") for s in statuses)
 
 
 def _merged_notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:

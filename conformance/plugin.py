@@ -19,7 +19,7 @@ import hypothesis
 import pytest
 
 from .catalogue import UnknownRequirement, is_known, requirement
-from .checks import ConformanceFailure
+from .checks import ConformanceFailure, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 STATE = pytest.StashKey[RunState]()
+_REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
 _CHECK_PROPERTY = "dify_conformance_check"
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background.
@@ -60,12 +61,15 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--read-only", {"dest": "read_only", "action": "store_true", "default": None,
                      "help": "send only GET /conversations, reading --user"}),
     ("--user", {"dest": "user", "metavar": "ID", "help": "existing user read in --read-only mode"}),
+    ("--other-user", {"dest": "other_user", "metavar": "ID", "help": "--read-only: a second existing user, "
+                      "whose list must be disjoint from --user's"}),
     ("--timeout", {"dest": "timeout", "metavar": "SECONDS", "help": "per request (default 30)"}),
     ("--rate-limit", {"dest": "rate_limit", "metavar": "PER_SECOND", "help": "cap on requests per second"}),
     ("--waivers", {"dest": "waivers", "metavar": "FILE", "help": "TOML file of accepted deviations"}),
     ("--ca-bundle", {"dest": "ca_bundle", "metavar": "PATH", "help": "CA bundle for TLS verification"}),
     ("--insecure", {"dest": "insecure", "action": "store_true", "default": None, "help": "skip TLS verification"}),
     ("--time-budget", {"dest": "time_budget", "metavar": "SECONDS", "help": "for the whole run"}),
+    ("--max-requests", {"dest": "max_requests", "metavar": "N", "help": "hard cap on the requests sent"}),
 )
 
 
@@ -243,6 +247,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if time.time() > state.deadline:
         state.budget_exhausted = True
         pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
+    if state.http is not None:  # --max-requests spent, or the target stopped answering: nothing more is sent
+        if state.http.stopped:
+            pytest.skip(f"{state.http.stopped} before this check started")
+        item.stash[_REFUSED_BEFORE] = state.http.refused
 
 
 @pytest.hookimpl(wrapper=True)
@@ -271,7 +279,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if result.outcome == "failed" and state.http is not None:
             text = "\n".join(_render_failure(result))
             report.longrepr = state.http.redact(text)
-        elif result.outcome == "skipped" and report.failed:  # undecided, not failed: say so to pytest too
+        elif result.outcome == "skipped" and not report.skipped:  # undecided, not failed: say so to pytest too
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {result.reason}")
     return report
@@ -284,6 +292,9 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     params = f" [{item.callspec.id}]" if hasattr(item, "callspec") else ""
     result = CheckResult(check_id=item.nodeid, name=f"{' '.join(ids)} {doc}{params}", requirements=ids,
                          outcome=report.outcome, duration_s=round(report.duration, 3))
+    refused = state.http.refused - item.stash.get(_REFUSED_BEFORE, state.http.refused) if state.http else 0
+    if refused and state.http is not None and state.http.stopped and settle_unsent(result, call, state.http.stopped):
+        return result  # what was not sent was not judged
     if report.skipped:
         longrepr = report.longrepr
         result.reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else "skipped"

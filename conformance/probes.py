@@ -36,7 +36,16 @@ def effective_limit(contract: Contract, limit: int | None) -> int:
 
 def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
                 sort_by: str | None, limit: int | None) -> list[Violation]:
-    """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable."""
+    """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable.
+
+    Read-only: the full walk at the largest limit is the one already made; any other limit is walked
+    over a window of the list (readonly.py), so the cost does not grow with the conversations.
+    """
+    from .readonly import ReadOnlyDataset
+
+    if isinstance(dataset, ReadOnlyDataset) and user is None:
+        return dataset.judged_walk(api, sort_by=sort_by, limit=limit, effective_sort=effective_sort(contract, sort_by),
+                                   effective_limit=effective_limit(contract, limit))
     return judge_main_walk(main_walk(api, contract, dataset, user=user, sort_by=sort_by, limit=limit), dataset)
 
 

@@ -7,7 +7,9 @@ Every process that runs checks gets its own HTTP client, evidence log and test d
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import secrets
 import threading
 import time
@@ -25,6 +27,7 @@ from .errors import TargetUnusable
 from .evidence import EvidenceLog
 from .exchange import Exchange
 from .oracles.schema import ResponseValidator
+from .readonly import ReadOnlyDataset, read_listing
 from .results import CheckResult, RunResult, Waiver
 from .settings import Settings
 
@@ -73,14 +76,21 @@ def start_reference_server(contract: Contract) -> Target:
     return Target(base_url=server.base_url, api_key=api_key, server=server)
 
 
-def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange:
-    """One plain list request, tried up to five times: is the target testable at all?"""
+def preflight(http: HttpClient, probe_user: str, *, key_given: bool, read_only_user: str | None = None) -> Exchange:
+    """One plain list request, tried up to five times: is the target testable at all?
+
+    ``read_only_user``: the existing user a read-only run reads; with no conversations there is nothing
+    to judge, and the run ends here (exit 3).
+    """
     exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
     for _ in range(4):
         if exchange.status_code is not None and exchange.status_code < 500:
             break
         time.sleep(0.5)
-        exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+        retry = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+        if retry.attempts == 0:  # not sent (budget, or the target stopped answering): the last answer says why
+            break
+        exchange = retry
     where = f"{http.settings.base_url}/conversations"
     status = exchange.status_code
     if status is None:
@@ -97,7 +107,18 @@ def preflight(http: HttpClient, probe_user: str, *, key_given: bool) -> Exchange
         raise TargetUnusable(f"GET {where} answered 404: is --base-url the API root (it usually ends in /v1)?")
     if status >= 500:
         raise TargetUnusable(f"GET {where} answered {status} five times: the target cannot serve a plain list")
+    if read_only_user is not None:
+        _has_conversations(http, read_only_user)
     return exchange
+
+
+def _has_conversations(http: HttpClient, user: str) -> None:
+    """TargetUnusable when the read-only user's first page is a valid, empty list: nothing to judge."""
+    first = http.send("GET", "/conversations", params=[("user", user)], kind="preflight")
+    body = first.json_or_none() if first.status_code == 200 and not first.truncated else None
+    if isinstance(body, dict) and body.get("data") == []:
+        raise TargetUnusable(f"the read-only user {user!r} has no conversations: nothing to judge "
+                             "(--user must name a user with conversations)")
 
 
 def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> Target:
@@ -112,7 +133,8 @@ def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> T
     http = HttpClient(ClientSettings(base_url=target.base_url, api_key=target.api_key, timeout_s=settings.timeout_s,
                                      verify=settings.verify))
     try:
-        preflight(http, probe_user, key_given=bool(target.api_key))
+        preflight(http, probe_user, key_given=bool(target.api_key),
+                  read_only_user=settings.user if settings.read_only else None)
     except BaseException:
         target.close()
         raise
@@ -155,7 +177,7 @@ class RunState:
     ledger: CreatedLedger = field(default_factory=CreatedLedger)
     seeding: Future[Dataset] | None = None
     seeder: Seeder | None = None
-    _read_only_dataset: Dataset | None = None
+    _read_only_dataset: ReadOnlyDataset | None = None
     checks: list[CheckResult] = field(default_factory=list)  # controller: every check result
     fatal: str | None = None  # why the verdict is error
     budget_exhausted: bool = False
@@ -169,9 +191,12 @@ class RunState:
     def open_client(self) -> None:
         """The HTTP client, evidence log and (write mode) the background seeding of this process."""
         self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
-        rate_limit = self.settings.rate_limit
-        if rate_limit and self.worker:  # --rate-limit caps the whole run: each xdist worker gets its share
-            rate_limit /= max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+        rate_limit, max_requests = self.settings.rate_limit, self.settings.max_requests
+        if self.worker:  # --rate-limit and --max-requests cap the whole run: each xdist worker gets its share
+            workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+            rate_limit = rate_limit / workers if rate_limit else rate_limit
+            # The controller's preflight takes up to two (read-only: is there anything to read?); the rest is shared.
+            max_requests = max(1, (max_requests - 2) // workers) if max_requests else max_requests
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,
@@ -179,6 +204,8 @@ class RunState:
                 timeout_s=self.settings.timeout_s,
                 rate_limit=rate_limit,
                 verify=self.settings.verify,
+                max_requests=max_requests,
+                run_max_requests=self.settings.max_requests,
             ),
             record=self.log.record,
         )
@@ -201,20 +228,42 @@ class RunState:
         return self.seeding.result()
 
     def _read_only(self) -> Dataset:
-        from .dataset import Dataset
-        from .walker import walk_pages
-
+        """The existing user's conversations: the union of full walks under every sort (readonly.py)."""
         with self._lock:
             if self._read_only_dataset is None:
                 assert self.api is not None
-                limit = self.contract.limit.maximum or self.contract.limit.default
-                walk = walk_pages(self.api, user=self.users.main, sort_by=None, limit=limit,
-                                  effective_sort=self.contract.sort.default or "", effective_limit=limit or 0,
-                                  bound=100_000)
-                ids = tuple(dict.fromkeys(i for p in walk.pages for i in p.ids))
-                now = time.time()
-                self._read_only_dataset = Dataset(self.users, ids, (), 0.0, now, owner_known=False)
+                listing = read_listing(self.api, self.contract, self.users.main)
+                other_user = self.settings.other_user
+                other = read_listing(self.api, self.contract, other_user) if other_user else None
+                if not listing.walks:
+                    from .dataset import SeedingError
+
+                    raise SeedingError(f"the conversations of {self.users.main!r} could not be read: "
+                                       f"{listing.why_undecided()}")
+                users = dataclasses.replace(self.users, twin=other_user) if other_user else self.users
+                window = self.contract.limit.maximum or self.contract.limit.default or 100
+                self._read_only_dataset = ReadOnlyDataset(
+                    users, listing.ids, other.ids if other else (), 0.0, time.time(), owner_known=False,
+                    listing=listing, other=other, window=window)
             return self._read_only_dataset
+
+    @property
+    def request_budget_spent(self) -> bool:
+        """A request was not sent because --max-requests was reached (here, or in a worker's check)."""
+        from .client import BUDGET_SPENT
+
+        return bool(self.http and self.http.budget_spent) or any(BUDGET_SPENT in (c.reason or "") for c in self.checks)
+
+    @property
+    def target_unresponsive(self) -> str | None:
+        """Why requests stopped being sent because the target stopped answering (here, or in a worker), or None."""
+        if self.http is not None and self.http.breaker.reason:
+            return self.http.breaker.reason
+        for check in self.checks:  # a worker's reason, without what the check adds ("... before this check started")
+            found = re.search(r"the target stopped answering: .*?\(last: [^)]*\)", check.reason or "")
+            if found:
+                return found.group(0)
+        return None
 
     def seeding_error(self) -> str | None:
         """Why the test data could not be made, once the seeding has ended; None if it worked or never ran."""

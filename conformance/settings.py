@@ -28,12 +28,14 @@ CONFIG_KEYS: dict[str, tuple[type, str]] = {
     "seed": (int, "seed of the run"),
     "read_only": (bool, "send only GET /conversations"),
     "user": (str, "existing user read in read-only mode"),
+    "other_user": (str, "a second existing user, read-only: the two users' lists must be disjoint"),
     "timeout": (float, "seconds per request"),
     "rate_limit": (float, "requests per second"),
     "waivers": (str, "waivers TOML file"),
     "ca_bundle": (str, "CA bundle for TLS verification"),
     "insecure": (bool, "skip TLS verification"),
     "time_budget": (float, "seconds for the whole run"),
+    "max_requests": (int, "hard cap on the requests the run sends"),
 }
 
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -54,6 +56,8 @@ class Settings:
     waivers_path: str | None
     verify: bool | str
     time_budget_s: float
+    other_user: str | None = None  # read-only: a second existing user, for USER-02's disjointness
+    max_requests: int | None = None  # hard cap on the requests sent (test-data deletes excepted)
 
     def __repr__(self) -> str:  # the key never shows, not even in a traceback
         return (f"Settings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None}, "
@@ -128,6 +132,11 @@ def build_settings(
         raise UsageError("--read-only needs --user ID: the existing user whose conversations are read")
     if user and not read_only:
         raise UsageError("--user is for --read-only runs; write mode makes its own users")
+    other_user = pick("other_user")
+    if other_user is not None and not read_only:
+        raise UsageError(f"{named('other_user')} is for --read-only runs: write mode makes its own second user")
+    if other_user is not None and (not str(other_user) or other_user == user):
+        raise UsageError(f"{named('other_user')} must name a second user, other than --user, got {other_user!r}")
     if read_only and base_url is None:
         raise UsageError("--read-only needs --base-url: the bundled reference server has no existing users")
     insecure = bool(pick("insecure"))
@@ -156,6 +165,8 @@ def build_settings(
         waivers_path=pick("waivers"),
         verify=False if insecure else (ca_bundle or True),
         time_budget_s=_number(pick("time_budget"), named("time_budget"), float, minimum=1.0) or profile.time_budget_s,
+        other_user=other_user,
+        max_requests=_whole_number(pick("max_requests"), named("max_requests"), minimum=1),
     )
 
 
@@ -171,6 +182,19 @@ def _number(value: Any, name: str, kind: type, *, minimum: float) -> Any:
         raise UsageError(f"{name} must be a finite number, got {value!r}")
     if number < minimum:
         raise UsageError(f"{name} must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _whole_number(value: Any, name: str, *, minimum: int) -> int | None:
+    """An integer setting: ``12`` or ``"12"``, never ``1.5`` or ``"ten"``."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.lstrip("+-").isdigit():
+        raise UsageError(f"{name} must be a whole number, got {value!r}")
+    number = int(text)
+    if number < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, got {value!r}")
     return number
 
 

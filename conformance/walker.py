@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .api import ServiceApi
 from .exchange import Exchange
 from .oracles.page import Page, is_server_error, parse_page
@@ -28,10 +30,12 @@ def walk_pages(
     effective_sort: str,
     effective_limit: int,
     bound: int,
+    keep: Callable[[Page], Page] | None = None,
 ) -> Walk:
     """Follow ``last_id`` from the first page until an empty page, a loop, a refused cursor or ``bound`` pages.
 
-    Raises Inconclusive (from parse_page) when a page is a 5xx, missing or unparseable.
+    Raises Inconclusive (from parse_page) when a page is a 5xx, missing or unparseable. ``keep``: what of
+    each page is kept (read-only full walks keep little, so memory does not grow with the list).
     """
     pages: list[Page] = []
     cursors: set[str] = set()
@@ -47,7 +51,7 @@ def walk_pages(
         if last_id is not None and refused:
             return ended("rejected", exchange)
         page = parse_page(exchange)
-        pages.append(page)
+        pages.append(keep(page) if keep else page)
         if not page.items:
             return ended("empty")
         if last_id is not None:

@@ -54,7 +54,8 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     """Everything wrong with one walk over a user whose conversations are ``expected``.
 
     ``owner_known``: the suite made every conversation of this user (write mode), so an item outside
-    ``expected`` belongs to someone else (USER-02); in read-only mode it is an inconsistency (PAGE-01).
+    ``expected`` belongs to someone else (USER-02). In read-only mode nothing proves whose it is (it may
+    be new), so it is not blamed; ``expected`` there is what every full walk of the user listed.
     ``deleted``: conversations of this user the suite deleted; listed, they break DATA-01.
     ``reference``: items by id as listed elsewhere, for the sort values of conversations this walk missed.
     """
@@ -85,7 +86,7 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
                 seen[conversation_id] = index
             if conversation_id in deleted:
                 undead.append((conversation_id, index))
-            elif conversation_id not in expected:
+            elif owner_known and conversation_id not in expected:
                 foreign.append((conversation_id, index))
 
     for requirement, echoes in _limit_echo_blame(walk, limit_echo).items():
@@ -98,10 +99,8 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
                                f"listed, e.g. {conversation_id}", pages[index].exchange))
     if foreign:
         conversation_id, index = foreign[0]
-        requirement, what = ("USER-02", "another user's conversation") if owner_known else (
-            "PAGE-01", "a conversation no other walk of this user saw")
-        found.append(violation(requirement, f"{where}, page {index + 1}: {len(foreign)} item(s) are {what}, "
-                               f"e.g. {conversation_id}", pages[index].exchange))
+        found.append(violation("USER-02", f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
+                               f"conversation, e.g. {conversation_id}", pages[index].exchange))
     if repeats:
         conversation_id, index = repeats[0]
         found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "

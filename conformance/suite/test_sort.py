@@ -16,6 +16,8 @@ def _order_violations(api, contract, dataset, *, sort_by, judged_as, requirement
         page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
     except Inconclusive as error:
         inconclusive(str(error))
+    if not page.items:
+        inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
     if not any(sort_key(item, judged_as) is not None for item in page.items):
         inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
     index = first_disorder(page.items, judged_as)

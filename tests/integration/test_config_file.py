@@ -24,6 +24,7 @@ seed = 42
 timeout = 12
 rate_limit = 2.5
 time_budget = 100
+max_requests = 500
 """
 
 
@@ -47,6 +48,7 @@ def test_dify_conformance_toml_sets_every_option(workdir):
     assert settings.report_dir == Path("from-file") and settings.profile.name == "full" and settings.seed == 42
     assert (settings.timeout_s, settings.rate_limit, settings.time_budget_s) == (12.0, 2.5, 100.0)
     assert (settings.spec_path, settings.waivers_path) == ("my.yaml", "w.toml")
+    assert settings.max_requests == 500
 
 
 def test_read_only_and_insecure_from_the_file(workdir):
@@ -112,6 +114,9 @@ def test_a_key_in_a_file_is_a_usage_error_that_does_not_repeat_it(workdir, name)
     ('profile = "fast"\n', "profile in "),
     ("seed = -1\n", "seed in "),
     ("timeout = nan\n", "must be a finite number"),
+    ("max_requests = 0\n", "max_requests in "),
+    ("max_requests = 2.5\n", "max_requests must be an integer"),
+    ('other_user = "bob"\n', "other_user in "),
     ('base_url = "dify.example.com"\n', "base_url in "),
     ("seed = \n", "cannot read the config file"),
     ('[tool]\n"dify-conformance" = 3\n', None),  # a dotted key in dify-conformance.toml: unknown setting
@@ -124,6 +129,39 @@ def test_a_wrong_file_is_a_one_line_usage_error_naming_the_file(workdir, text, e
     assert str(path) in message and "\n" not in message, message
     if expected:
         assert expected in message
+
+
+def test_other_user_is_read_with_read_only_from_the_file(workdir):
+    _write(workdir, 'base_url = "https://x.example/v1"\nread_only = true\nuser = "bob"\nother_user = "eve"\n')
+    assert build_settings(NO_FLAGS, environ={}, cwd=workdir).other_user == "eve"
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    ({"max_requests": "0"}, "--max-requests must be at least 1, got '0'"),
+    ({"max_requests": "ten"}, "--max-requests must be a whole number, got 'ten'"),
+    ({"max_requests": "1.5"}, "--max-requests must be a whole number"),
+    ({"other_user": "eve"}, "--other-user is for --read-only runs"),
+    ({"other_user": "bob", "read_only": True, "user": "bob", "base_url": "https://x.example/v1"},
+     "--other-user must name a second user"),
+])
+def test_bad_max_requests_and_other_user_flags_are_one_line_usage_errors(workdir, flags, expected):
+    with pytest.raises(UsageError) as caught:
+        build_settings(flags, environ={}, cwd=workdir)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_max_requests_and_other_user_from_flags(workdir):
+    flags = {"max_requests": "40", "read_only": True, "user": "bob", "other_user": "eve",
+             "base_url": "https://x.example/v1"}
+    settings = build_settings(flags, environ={}, cwd=workdir)
+    assert (settings.max_requests, settings.other_user) == (40, "eve")
+
+
+def test_cli_refuses_other_user_without_read_only_with_exit_2(workdir):
+    done = subprocess.run([sys.executable, "-m", "conformance", "run", "--other-user", "eve"], cwd=workdir,
+                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "--other-user is for --read-only runs" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_every_flag_of_the_command_line_can_come_from_the_file():

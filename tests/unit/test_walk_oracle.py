@@ -148,3 +148,10 @@ def test_without_limit_a_response_limit_that_counts_the_items_is_a_wrong_echo():
 def test_without_limit_another_default_said_truthfully_is_limit_03():
     walk = _default_walk([ITEMS[0:2], ITEMS[2:4], ITEMS[4:6], ITEMS[6:7], []], [2, 2, 2, 2, 2])
     assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["LIMIT-03"]
+
+
+def test_read_only_never_blames_an_unknown_item_on_another_user_or_a_walk():
+    stranger = item("new", 6)
+    walk = walk_of([[stranger, *ITEMS[0:2]], ITEMS[2:5], ITEMS[5:7], []])
+    assert judge_walk(walk, expected=set(IDS), owner_known=False) == []
+    assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["USER-02"]

@@ -1,0 +1,146 @@
+"""The paging oracle over a window: the first pages of a walk, judged against what full walks listed.
+
+In read-only mode a user may hold thousands of conversations. Full walks at the largest limit, one
+per sort, establish them (their union is the user's list); a walk at any other limit follows
+``last_id`` over a bounded window only, and is held to what the evidence proves:
+
+- a conversation listed twice in the window, a loop, a refused cursor: PAGE-01;
+- a conversation of the union that sorts strictly before the window's last item, yet was not
+  visited: a gap, PAGE-01 (ties with the last item may legitimately still follow), judged only when
+  the window is in order (else the order is what fails) and its first page is not empty (a short
+  page: LIMIT-01);
+- on a window without repeats or gaps: pages out of order across a boundary (SORT-01/02), a page
+  short of the limit while more follow (LIMIT-01/03), ``has_more`` false while more follow or true
+  before an empty page (PAGE-02).
+
+An item no full walk listed is not blamed: without knowing every user's data it is not provably
+someone else's (USER-02), and it may simply be new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..contract import SortRule
+from ..results import Violation
+from . import violation
+from .ordering import first_disorder, sort_key
+from .walk import Walk, _first_boundary_disorder, _stop_violations
+
+__all__ = ["window_bound", "judge_window"]
+
+
+def window_bound(limit: int, window: int) -> int:
+    """Pages a windowed walk takes: enough to cover ``window`` items, plus one to see what follows."""
+    return -(-window // max(1, limit)) + 1
+
+
+def _before(key: int, last: int, sort_value: str) -> bool:
+    return key > last if SortRule.descending(sort_value) else key < last
+
+
+def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list[Violation]:
+    """Everything provably wrong with a windowed walk over a user whose conversations are ``reference``."""
+    found: list[Violation] = []
+    where = walk.describe()
+    pages = walk.pages
+    seen: set[str] = set()
+    repeat: tuple[str, int] | None = None
+    repeats = 0
+    sort_broken = False
+    for index, page in enumerate(pages):
+        disorder = first_disorder(page.items, walk.sort_value)
+        if disorder is not None:
+            sort_broken = True
+            found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
+                                   f"{walk.sort_value} order with the item before it", page.exchange))
+        if len(page.items) > walk.limit:
+            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, "
+                                   f"more than the limit {walk.limit}", page.exchange))
+        for conversation_id in page.ids:
+            if conversation_id in seen:
+                repeats += 1
+                repeat = repeat or (conversation_id, index)
+            seen.add(conversation_id)
+    echo = [i for i, p in enumerate(pages) if isinstance(p.limit, int) and not isinstance(p.limit, bool)
+            and p.limit != walk.limit]
+    if echo:
+        requirement = "LIMIT-04" if walk.limit_explicit else "LIMIT-03"
+        first = pages[echo[0]]
+        found.append(violation(requirement, f"{where}: on {len(echo)} page(s) the response says limit="
+                               f"{first.limit!r}, the limit in effect is {walk.limit}", first.exchange))
+    if repeat is not None:
+        found.append(violation("PAGE-01", f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
+                               f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))
+    # A wrong order makes "sorts before the last item" meaningless: the order fails, not the cursor. So
+    # does an empty first page: no cursor was involved, the page is short (LIMIT-01).
+    boundary = None if sort_broken else _first_boundary_disorder(walk)
+    first_empty = bool(pages) and not pages[0].items and bool(reference)
+    if first_empty:
+        found.append(violation(walk.size_requirement, f"{where}, page 1: no items, while full walks of this user "
+                               f"listed {len(reference)}; expected {min(walk.limit, len(reference))}",
+                               pages[0].exchange))
+    gaps = [] if sort_broken or boundary is not None or first_empty else _gaps(walk, reference, seen)
+    if gaps:
+        last = pages[-1].exchange if pages else None
+        found.append(violation("PAGE-01", f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
+                               f"listed were skipped within the first {len(seen)} visited, e.g. {gaps[0]}", last))
+    if walk.stop != "bound":
+        found.extend(_stop_violations(walk))
+    if repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken or first_empty:
+        return found
+    if boundary is not None:
+        found.append(violation(walk.order_requirement, f"{where}: page {boundary + 1} starts out of "
+                               f"{walk.sort_value} order with the end of the page before it", pages[boundary].exchange))
+        return found
+    found.extend(_along(walk, total=len(set(reference) | seen)))
+    return found
+
+
+def _gaps(walk: Walk, reference: Mapping[str, dict[str, Any]], seen: set[str]) -> list[str]:
+    """Conversations of the reference the window must have visited and did not."""
+    nonempty = [p for p in walk.pages if p.items]
+    if walk.stop == "empty":  # the window reached the end of the list: everything was due
+        return sorted(c for c in reference if c not in seen)
+    if not nonempty:
+        return []
+    last = sort_key(nonempty[-1].items[-1], walk.sort_value)
+    if last is None:
+        return []  # no comparable value: nothing provable (SCHEMA-01 owns it)
+    due = []
+    for conversation_id, item in reference.items():
+        key = sort_key(item, walk.sort_value)
+        if conversation_id not in seen and key is not None and _before(key, last, walk.sort_value):
+            due.append(conversation_id)
+    return sorted(due)
+
+
+def _along(walk: Walk, *, total: int) -> list[Violation]:
+    """has_more and page sizes on a clean window, where what follows each page is known."""
+    found: list[Violation] = []
+    where = walk.describe()
+    visited = 0
+    wrong_more: list[int] = []
+    short: list[int] = []
+    pages = walk.pages
+    for index, page in enumerate(pages):
+        visited += len(page.items)
+        remaining = total - visited
+        next_empty = index + 1 < len(pages) and not pages[index + 1].items
+        more = page.has_more
+        if isinstance(more, bool) and (remaining > 0 and not more or more and (next_empty or not page.items)):
+            wrong_more.append(index)
+        if page.items and remaining > 0 and len(page.items) < walk.limit:
+            short.append(index)
+    if wrong_more:
+        index = wrong_more[0]
+        page = pages[index]
+        found.append(violation("PAGE-02", f"{where}: has_more is wrong on {len(wrong_more)} page(s), first on page "
+                               f"{index + 1} ({str(page.has_more).lower()}, while "
+                               f"{'more' if not page.has_more else 'no more'} conversations follow)", page.exchange))
+    if short:
+        index = short[0]
+        found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(pages[index].items)} items "
+                               f"while more conversations followed; expected {walk.limit}", pages[index].exchange))
+    return found

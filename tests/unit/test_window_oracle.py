@@ -1,0 +1,97 @@
+"""The windowed paging oracle of read-only runs: it blames only what the walks prove."""
+
+from __future__ import annotations
+
+from conformance.oracles.walk import Walk
+from conformance.oracles.window import judge_window, window_bound
+
+from .conftest import item, page
+
+# Descending by created_at, ties: c1,c2 share 5; c3,c4,c5 share 3.
+ITEMS = [item("c0", 6), item("c1", 5), item("c2", 5), item("c3", 3), item("c4", 3), item("c5", 3), item("c6", 1)]
+REFERENCE = {i["id"]: i for i in ITEMS}
+
+
+def window(chunks, has_more=None, stop="bound", limit=2):
+    pages = tuple(page(chunk, has_more[n] if has_more else True, limit=limit) for n, chunk in enumerate(chunks))
+    return Walk("-created_at", limit, True, pages, stop, bound=len(chunks))
+
+
+def requirements(found):
+    return sorted({v.requirement for v in found})
+
+
+def test_the_bound_is_the_window_in_pages_plus_one():
+    assert window_bound(1, 100) == 101
+    assert window_bound(99, 100) == 3
+    assert window_bound(100, 100) == 2
+
+
+def test_a_clean_window_passes_and_reaching_its_bound_is_no_fault():
+    assert judge_window(window([ITEMS[0:2], ITEMS[2:4]]), reference=REFERENCE) == []
+
+
+def test_ties_with_the_last_item_may_still_follow():
+    # c4 and c5 share c3's second: not yet visited is not skipped.
+    assert judge_window(window([ITEMS[0:2], ITEMS[2:4]]), reference=REFERENCE) == []
+
+
+def test_a_skipped_conversation_before_the_last_one_is_page_01_only():
+    found = judge_window(window([ITEMS[0:2], [ITEMS[3], ITEMS[4]]]), reference=REFERENCE)
+    assert requirements(found) == ["PAGE-01"]
+    assert "c2" in found[0].message and "a full walk of this user listed" in found[0].message
+
+
+def test_a_repeat_within_the_window_is_page_01():
+    found = judge_window(window([ITEMS[0:2], ITEMS[1:3]]), reference=REFERENCE)
+    assert requirements(found) == ["PAGE-01"] and "visited twice" in found[0].message
+
+
+def test_an_item_no_full_walk_listed_is_not_blamed():
+    stranger = item("new", 6)
+    assert judge_window(window([[ITEMS[0], stranger], ITEMS[1:3]]), reference=REFERENCE) == []
+
+
+def test_has_more_false_while_more_follow_is_page_02():
+    found = judge_window(window([ITEMS[0:2], ITEMS[2:4]], has_more=[True, False]), reference=REFERENCE)
+    assert requirements(found) == ["PAGE-02"]
+
+
+def test_has_more_true_before_an_empty_page_is_page_02():
+    chunks = [ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []]
+    found = judge_window(window(chunks, has_more=[True, True, True, False], stop="empty", limit=3),
+                         reference=REFERENCE)
+    assert requirements(found) == ["PAGE-02"]
+
+
+def test_a_short_page_while_more_follow_is_limit_01():
+    found = judge_window(window([ITEMS[0:1], ITEMS[1:3]]), reference=REFERENCE)
+    assert requirements(found) == ["LIMIT-01"]
+
+
+def test_a_window_that_reached_the_end_owes_every_conversation():
+    found = judge_window(window([ITEMS[0:3], ITEMS[4:7], []], has_more=[True, False, False], stop="empty", limit=3),
+                         reference=REFERENCE)
+    assert requirements(found) == ["PAGE-01"] and "c3" in found[0].message
+
+
+def test_pages_out_of_order_across_a_boundary_are_the_order_not_the_cursor():
+    # Each page in order, page 2 starts before the end of page 1, and nothing due was skipped.
+    found = judge_window(window([[ITEMS[0], ITEMS[3]], [ITEMS[1], ITEMS[2]]]), reference=REFERENCE)
+    assert requirements(found) == ["SORT-01"] and "starts out of -created_at order" in found[0].message
+
+
+def test_a_loop_is_page_01():
+    found = judge_window(window([ITEMS[0:2], ITEMS[2:4]], stop="loop"), reference=REFERENCE)
+    assert requirements(found) == ["PAGE-01"]
+
+
+def test_a_window_in_the_wrong_order_fails_the_order_not_the_cursor():
+    # Ascending asked, descending served: everything "before" the last item looks skipped, but it is the order.
+    ascending = Walk("created_at", 1, True, tuple(page([i], True, limit=1) for i in ITEMS[:3]), "bound", bound=3)
+    assert requirements(judge_window(ascending, reference=REFERENCE)) == ["SORT-01"]
+
+
+def test_an_empty_first_page_is_a_short_page_not_a_skip():
+    found = judge_window(window([[]], has_more=[True], stop="empty", limit=1), reference=REFERENCE)
+    assert requirements(found) == ["LIMIT-01"] and "page 1: no items" in found[0].message
