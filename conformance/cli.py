@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -126,9 +127,7 @@ def _run(args: argparse.Namespace) -> int:
                          f"{exc.strerror or exc}") from None
     run_id, started_at = new_run_id(), datetime.now(UTC)
     users = TestUsers.read_only(settings.user) if settings.read_only and settings.user else TestUsers.for_run(run_id)
-    # A CI cancellation sends SIGTERM: end like Ctrl-C, so the run still deletes its test data.
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt)
+    interrupt = _catch_interrupts()
     try:
         target = resolve_target(settings, contract, users.probes[0] if users.probes else users.main)
     except TargetUnusable as exc:
@@ -136,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
         raise
     try:
         return _pytest_main(args, settings.seed, extra, RunInputs(settings, contract, waivers, run_id, started_at,
-                                                                  target))
+                                                                  target, interrupt))
     finally:
         target.close()
 
@@ -195,8 +194,23 @@ def _check_pytest_args(extra: list[str]) -> None:
         raise UsageError("parallel runs (-- -n N) need pytest-xdist: pip install pytest-xdist")
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _catch_interrupts() -> threading.Event:
+    """Ctrl-C, and SIGTERM from a CI cancellation, stop the checks: the run still deletes its test data.
+
+    The event stays set even where Python swallows the KeyboardInterrupt (raised inside a garbage
+    collector callback, say), so the plugin stops the session at the next check all the same.
+    """
+    interrupt = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        interrupt.set()
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where a parent made us ignore it
+        signal.signal(signal.SIGINT, on_signal)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, on_signal)
+    return interrupt
 
 
 def _cache_dir() -> Path:

@@ -121,6 +121,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[STATE] = state
     state.selection = _selection(config)
+    if inputs is not None:
+        state.interrupt = inputs.interrupt
     if workerinput is None:
         config.pluginmanager.register(_CheckCollector(state), "dify-conformance-checks")
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
@@ -257,13 +259,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     """Ctrl-C or SIGTERM during a check: stop the session after it, as pytest's ``shouldstop`` does,
     so the run still cleans up and reports, and the terminal shows one line instead of a traceback."""
+    state = item.config.stash[STATE]
     try:
-        return (yield)
+        result = yield
     except KeyboardInterrupt:
-        state = item.config.stash[STATE]
+        state.interrupt.set()
+        result = True
+    if state.interrupt.is_set():  # also when the KeyboardInterrupt itself was swallowed somewhere
         state.interrupted = True
         item.session.shouldstop = INTERRUPTED_REASON
-        return True
+    return result
 
 
 INTERRUPTED_REASON = "dify-conformance: interrupted; the run deletes its test data and writes its reports"

@@ -155,6 +155,7 @@ class RunInputs:
     run_id: str
     started_at: datetime
     target: Target
+    interrupt: threading.Event = field(default_factory=threading.Event)  # set by SIGINT/SIGTERM
 
 
 @dataclass
@@ -182,6 +183,7 @@ class RunState:
     fatal: str | None = None  # why the verdict is error
     budget_exhausted: bool = False
     interrupted: bool = False  # Ctrl-C or SIGTERM stopped the checks
+    interrupt: threading.Event = field(default_factory=threading.Event)  # set by the CLI's signal handler
     selection: str | None = None  # how the user filtered the checks (-k, -m, node ids), if they did
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
