@@ -21,6 +21,7 @@ import pluggy
 from . import __version__
 from .catalogue import REQUIREMENTS
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET, EXIT_USAGE, ConformanceError
+from .options import RUN_OPTIONS, add_options
 
 __all__ = ["main"]
 
@@ -41,24 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="test a deployment (or the bundled reference server)",
                          description="Test a deployment; without --base-url, the bundled reference server.")
-    run.add_argument("--base-url", metavar="URL", help="API root, e.g. https://dify.example.com/v1 (env DIFY_BASE_URL)")
-    run.add_argument("--api-key", metavar="KEY", help="the app's API key (prefer env DIFY_API_KEY)")
-    run.add_argument("--spec", metavar="PATH", help="OpenAPI document holding GET /conversations (default: bundled)")
-    run.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/)")
-    run.add_argument("--profile", choices=("quick", "full"), help="quick (CI gate, default) or full (certification)")
-    run.add_argument("--seed", metavar="N", help="seed of the run; the same seed reproduces it")
-    run.add_argument("--read-only", action="store_true", default=None, help="send only GET /conversations")
-    run.add_argument("--user", metavar="ID", help="with --read-only: the existing user whose list is read")
-    run.add_argument("--other-user", metavar="ID", help="with --read-only: a second existing user; USER-02 then "
-                     "also checks that the two users' lists are disjoint")
-    run.add_argument("--timeout", metavar="SECONDS", help="connect and read timeout per request (default 30)")
-    run.add_argument("--rate-limit", metavar="PER_SECOND", help="at most this many requests per second")
-    run.add_argument("--waivers", metavar="FILE", help="TOML file of accepted deviations")
-    run.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify the target's TLS certificate")
-    run.add_argument("--insecure", action="store_true", default=None, help="do not verify TLS certificates")
-    run.add_argument("--time-budget", metavar="SECONDS", help="for the whole run (default: per profile)")
-    run.add_argument("--max-requests", metavar="N", help="send at most N requests (deletes of the run's own "
-                     "test data excepted); checks left unjudged are skipped")
+    add_options(run.add_argument)  # declared once, in options.py
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                      help="passed to pytest, e.g. -- -n 2")
 
@@ -96,10 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-_RUN_FLAGS = ("base_url", "spec", "report_dir", "profile", "seed", "user", "other_user", "timeout", "rate_limit",
-              "waivers", "ca_bundle", "time_budget", "max_requests")
-
-
 def _run(args: argparse.Namespace) -> int:
     """Settle everything a user can get wrong (exit 2) and the target (exit 3) before pytest starts."""
     from datetime import UTC, datetime
@@ -112,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     from .settings import build_settings
     from .waivers import load_waivers
 
-    flags = {name: getattr(args, name) for name in (*_RUN_FLAGS, "api_key", "read_only", "insecure")}
+    flags = {option.name: getattr(args, option.name) for option in RUN_OPTIONS}
     settings = build_settings(flags)
     contract = load_contract(settings.spec_path)
     waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
@@ -134,32 +114,21 @@ def _run(args: argparse.Namespace) -> int:
         write_error_reports(settings, contract, waivers, run_id=run_id, started_at=started_at, reason=str(exc))
         raise
     try:
-        return _pytest_main(args, settings.seed, extra, RunInputs(settings, contract, waivers, run_id, started_at,
-                                                                  target, interrupt))
+        return _pytest_main(extra, RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt))
     finally:
         target.close()
 
 
-def _pytest_main(args: argparse.Namespace, seed: int, extra: list[str], inputs: object) -> int:
+def _pytest_main(extra: list[str], inputs: object) -> int:
+    """The suite under pytest, with the suite's own ini file: a user's pytest settings never change how
+    it runs. The settings go in as an object (``inputs``), never as argv or environment."""
     import pytest
 
     # Hypothesis keeps its caches (the Unicode tables, rebuilt at a cost of seconds and ~200 MB) in
     # one place per user, not in a .hypothesis folder wherever the suite happens to run.
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_cache_dir() / "hypothesis"))
-    if args.api_key:  # kept off pytest's command line, and inherited by xdist workers
-        os.environ["DIFY_API_KEY"] = args.api_key
     # pytest's own closing sections (failures with install paths) give way to the verdict block.
     pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR), "--no-summary"]
-    # The flags again, for xdist workers: they build the same settings from them.
-    for name in _RUN_FLAGS:
-        value = getattr(args, name)
-        if value is not None:
-            pytest_args += [f"--{name.replace('_', '-')}", str(value)]
-    if args.seed is None:  # one seed for the whole run, also under xdist, and shown in the reports
-        pytest_args += ["--seed", str(seed)]
-    for name in ("read_only", "insecure"):
-        if getattr(args, name):
-            pytest_args.append(f"--{name.replace('_', '-')}")
     status = int(pytest.main([*pytest_args, *extra], plugins=[inputs, _PytestUsageErrors()]))
     return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
 

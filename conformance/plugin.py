@@ -7,7 +7,6 @@ resolved and checked once, by the controller, before any test runs.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import time
@@ -23,10 +22,11 @@ from .checks import ConformanceFailure, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
+from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
 from .results import CheckResult, Violation
 from .runstate import RunInputs, RunState, Target, new_run_id, resolve_target
-from .settings import build_settings
+from .settings import build_settings, settings_from_wire, settings_to_wire
 from .waivers import load_waivers
 
 __all__ = [
@@ -50,37 +50,8 @@ _SUITE_DIR = Path(__file__).parent / "suite"
 _MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",
                  "test_page", "test_schema", "test_stable", "test_data")
 
-OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("--base-url", {"dest": "base_url", "metavar": "URL", "help": "API root of the target (env DIFY_BASE_URL); "
-                    "omitted: the bundled reference server"}),
-    ("--api-key", {"dest": "api_key", "metavar": "KEY", "help": "the app's API key (prefer env DIFY_API_KEY)"}),
-    ("--spec", {"dest": "spec", "metavar": "PATH", "help": "OpenAPI document holding GET /conversations"}),
-    ("--report-dir", {"dest": "report_dir", "metavar": "DIR", "help": "where reports go (default reports/)"}),
-    ("--profile", {"dest": "profile", "choices": ("quick", "full"), "help": "quick (CI gate) or full (certify)"}),
-    ("--seed", {"dest": "seed", "metavar": "N", "help": "seed of the run, to reproduce it"}),
-    ("--read-only", {"dest": "read_only", "action": "store_true", "default": None,
-                     "help": "send only GET /conversations, reading --user"}),
-    ("--user", {"dest": "user", "metavar": "ID", "help": "existing user read in --read-only mode"}),
-    ("--other-user", {"dest": "other_user", "metavar": "ID", "help": "--read-only: a second existing user, "
-                      "whose list must be disjoint from --user's"}),
-    ("--timeout", {"dest": "timeout", "metavar": "SECONDS", "help": "per request (default 30)"}),
-    ("--rate-limit", {"dest": "rate_limit", "metavar": "PER_SECOND", "help": "cap on requests per second"}),
-    ("--waivers", {"dest": "waivers", "metavar": "FILE", "help": "TOML file of accepted deviations"}),
-    ("--ca-bundle", {"dest": "ca_bundle", "metavar": "PATH", "help": "CA bundle for TLS verification"}),
-    ("--insecure", {"dest": "insecure", "action": "store_true", "default": None, "help": "skip TLS verification"}),
-    ("--time-budget", {"dest": "time_budget", "metavar": "SECONDS", "help": "for the whole run"}),
-    ("--max-requests", {"dest": "max_requests", "metavar": "N", "help": "hard cap on the requests sent"}),
-)
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("dify-conformance", "dify-conformance: the target and the run")
-    for flag, kwargs in OPTIONS:
-        group.addoption(flag, **kwargs)
-
-
-def _flags(config: pytest.Config) -> dict[str, Any]:
-    return {kwargs["dest"]: config.getoption(kwargs["dest"]) for _, kwargs in OPTIONS}
+    add_options(parser.getgroup("dify-conformance", "dify-conformance: the target and the run").addoption)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -92,14 +63,16 @@ def pytest_configure(config: pytest.Config) -> None:
         if inputs is not None:  # dify-conformance run settled these before pytest started
             settings, contract, waivers = inputs.settings, inputs.contract, inputs.waivers
         else:
-            settings = build_settings(_flags(config))
+            if workerinput is not None:  # the controller's settings, sent once: options are not parsed again
+                settings = settings_from_wire(workerinput["dify_settings"], workerinput.get("dify_api_key"))
+            else:
+                settings = build_settings({o.name: config.getoption(o.name) for o in RUN_OPTIONS})
             contract = load_contract(settings.spec_path)
             waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
     except ConformanceError as exc:
         pytest.exit(f"dify-conformance: {exc}", returncode=EXIT_USAGE)
     if workerinput is not None:
-        run_id, seed = workerinput["dify_run_id"], workerinput["dify_seed"]
-        settings = dataclasses.replace(settings, seed=seed)  # one seed for the run, whatever the worker drew
+        run_id = workerinput["dify_run_id"]
         started_at = datetime.fromisoformat(workerinput["dify_started_at"])
         target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
         evidence_dir = Path(workerinput["dify_evidence_dir"])
@@ -191,8 +164,8 @@ class _XdistController:
         """Every worker tests the same target, with its own users and data."""
         state = self.state
         node.workerinput.update(
+            dify_settings=settings_to_wire(state.settings),
             dify_run_id=state.run_id,
-            dify_seed=state.settings.seed,
             dify_started_at=state.started_at.isoformat(),
             dify_base_url=state.target.base_url,
             dify_api_key=state.target.api_key,

@@ -10,33 +10,18 @@ import os
 import random
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .options import RUN_OPTIONS, option_named
 from .profiles import Profile, profile_named
 
-__all__ = ["Settings", "build_settings", "load_config_file", "CONFIG_KEYS"]
+__all__ = ["Settings", "build_settings", "load_config_file", "CONFIG_KEYS", "settings_to_wire", "settings_from_wire"]
 
-# config-file key -> (type, description)
-CONFIG_KEYS: dict[str, tuple[type, str]] = {
-    "base_url": (str, "API root of the target"),
-    "spec": (str, "OpenAPI document"),
-    "report_dir": (str, "where reports go"),
-    "profile": (str, "quick or full"),
-    "seed": (int, "seed of the run"),
-    "read_only": (bool, "send only GET /conversations"),
-    "user": (str, "existing user read in read-only mode"),
-    "other_user": (str, "a second existing user, read-only: the two users' lists must be disjoint"),
-    "timeout": (float, "seconds per request"),
-    "rate_limit": (float, "requests per second"),
-    "waivers": (str, "waivers TOML file"),
-    "ca_bundle": (str, "CA bundle for TLS verification"),
-    "insecure": (bool, "skip TLS verification"),
-    "time_budget": (float, "seconds for the whole run"),
-    "max_requests": (int, "hard cap on the requests the run sends"),
-}
+# config-file key -> (type, description): the run options that may come from a file
+CONFIG_KEYS: dict[str, tuple[type, str]] = {o.name: (o.kind, o.help) for o in RUN_OPTIONS if o.in_files}
 
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -109,7 +94,8 @@ def build_settings(
     config, config_path = load_config_file(cwd or Path.cwd())
     sources: dict[str, str] = {}  # setting -> where its value came from, for error messages
 
-    def pick(name: str, env: str | None = None) -> Any:
+    def pick(name: str) -> Any:
+        env = option_named(name).env
         if flags.get(name) is not None:
             sources[name] = f"--{name.replace('_', '-')}"
             return flags[name]
@@ -122,10 +108,10 @@ def build_settings(
     def named(name: str) -> str:
         return sources.get(name, f"--{name.replace('_', '-')}")
 
-    base_url = pick("base_url", "DIFY_BASE_URL")
+    base_url = pick("base_url")
     if base_url is not None:
         base_url = _checked_url(str(base_url), named("base_url"))
-    api_key = flags.get("api_key") or environ.get("DIFY_API_KEY") or None
+    api_key = pick("api_key") or None  # never from a file: CONFIG_KEYS has no api_key
     read_only = bool(pick("read_only"))
     user = pick("user")
     if read_only and not user:
@@ -202,3 +188,19 @@ def _checked_url(url: str, name: str = "--base-url") -> str:
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1].strip("/")) == 0:
         raise UsageError(f"{name} must be an http(s) URL such as https://dify.example.com/v1, got {url!r}")
     return url.rstrip("/")
+
+
+def settings_to_wire(settings: Settings) -> dict[str, Any]:
+    """The settings as plain JSON-able data, for xdist workers (the API key travels apart, see plugin)."""
+    data = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "api_key"}
+    data["report_dir"] = str(settings.report_dir)
+    data["profile"] = settings.profile.name
+    return data
+
+
+def settings_from_wire(data: Mapping[str, Any], api_key: str | None) -> Settings:
+    """What :func:`settings_to_wire` sent, as the same settings: workers never parse options again."""
+    values = dict(data)
+    values["report_dir"] = Path(values["report_dir"])
+    values["profile"] = profile_named(values["profile"])
+    return Settings(api_key=api_key, **values)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -164,10 +163,10 @@ def test_cli_refuses_other_user_without_read_only_with_exit_2(workdir):
     assert "--other-user is for --read-only runs" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_every_flag_of_the_command_line_can_come_from_the_file():
-    from conformance.cli import _RUN_FLAGS
+def test_every_option_but_the_key_can_come_from_the_file():
+    from conformance.options import RUN_OPTIONS
 
-    assert set(CONFIG_KEYS) == {*_RUN_FLAGS, "read_only", "insecure"}
+    assert set(CONFIG_KEYS) == {o.name for o in RUN_OPTIONS} - {"api_key"}
 
 
 def test_cli_refuses_a_key_in_the_file_in_one_line_with_exit_2(workdir):
@@ -194,8 +193,9 @@ def test_cli_run_takes_profile_seed_and_report_dir_from_the_file_and_the_target_
     assert run.exit_code == 0, run.explain()
     summary = run.summary
     assert (summary["profile"], summary["seed"], summary["target"]["base_url"]) == ("full", 4242, server.base_url)
-    assert {"summary.json", "junit.xml", "report.html", "certification.zip"} <= {p.name for p in report_dir.iterdir()}
-    with zipfile.ZipFile(report_dir / "certification.zip") as bundle:
-        assert "manifest.json" in bundle.namelist()
+    # A filtered run certifies nothing, and says why.
+    assert {p.name for p in report_dir.iterdir()} == {"summary.json", "junit.xml", "report.html"}
+    assert summary["certification"] == {"bundle": False, "reason": "the checks were filtered (-k 'test_auth or "
+                                        "test_stable'): a bundle certifies an unfiltered run only"}
     assert "profile full  seed 4242" in run.stdout
     assert not (workdir / "reports").exists()
