@@ -201,7 +201,10 @@ def verdict_lines(run: RunResult, report_dir: Path) -> list[str]:
     for status in run.requirements:
         if status.status in ("failed", "waived", "skipped"):
             detail = status.evidence[0]["message"] if status.evidence else (status.waiver or status.reason or "")
-            lines.append(f"  {status.status.upper():8} {status.id:10} {status.level:6} {detail[:160]}")
+            lines.append(f"  {status.status.upper():8} {status.id:10} {status.level:6} {detail[:400]}")
+            request = status.evidence[0].get("request") if status.evidence and status.status == "failed" else None
+            if request:  # the request that shows it, to replay (the key only as ${DIFY_API_KEY})
+                lines.append(f"{'':29}{request[:400]}")
     for waiver in run.stale_waivers:
         lines.append(f"  STALE    {waiver.id:10} waiver no longer matches a failure: {waiver.reason[:120]}")
     if failed_must:

@@ -105,6 +105,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Progress(state.evidence_dir), "dify-conformance-progress")
         if target is None:
             _resolve_target(config, state)
+        state.preflight_requests = len(state.target.preflight)
+    else:
+        state.preflight_requests = workerinput.get("dify_preflight_requests", 0)
 
 
 def _register_hypothesis_profile(profile: Any) -> None:
@@ -166,6 +169,7 @@ class _XdistController:
         node.workerinput.update(
             dify_settings=settings_to_wire(state.settings),
             dify_run_id=state.run_id,
+            dify_preflight_requests=state.preflight_requests,
             dify_started_at=state.started_at.isoformat(),
             dify_base_url=state.target.base_url,
             dify_api_key=state.target.api_key,
@@ -184,6 +188,8 @@ def _distributed(config: pytest.Config) -> bool:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[STATE]
+    if state.is_controller:
+        state.record_preflight()
     if not _runs_checks(session.config):
         return
     if state.http is None:

@@ -43,6 +43,7 @@ class Target:
     base_url: str
     api_key: str | None
     server: Any = None  # the ReferenceServer we started, if any
+    preflight: list[Exchange] = field(default_factory=list)  # what the preflight sent, for the evidence
 
     def close(self) -> None:
         if self.server is not None:
@@ -125,13 +126,15 @@ def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> T
     """The target of the run, checked usable: the bundled reference server when no URL is given.
 
     TargetUnusable (exit 3) says why it cannot be tested; a server started here is stopped again then.
+    The preflight's exchanges stay with the target: they are part of the run's evidence and budget.
     """
     if settings.base_url is None:
         target = start_reference_server(contract)
     else:
         target = Target(settings.base_url, settings.api_key)
     http = HttpClient(ClientSettings(base_url=target.base_url, api_key=target.api_key, timeout_s=settings.timeout_s,
-                                     verify=settings.verify))
+                                     verify=settings.verify, max_requests=settings.max_requests),
+                      record=target.preflight.append)
     try:
         preflight(http, probe_user, key_given=bool(target.api_key),
                   read_only_user=settings.user if settings.read_only else None)
@@ -185,20 +188,30 @@ class RunState:
     interrupted: bool = False  # Ctrl-C or SIGTERM stopped the checks
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by the CLI's signal handler
     selection: str | None = None  # how the user filtered the checks (-k, -m, node ids), if they did
+    preflight_requests: int = 0  # requests the controller's preflight sent (part of --max-requests)
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
     _pool: ThreadPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def record_preflight(self) -> None:
+        """The controller's preflight exchanges go into the evidence like any other (count, ROBUST-01)."""
+        if self.log is None:
+            self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        for exchange in self.target.preflight:
+            self.log.record(exchange)
+
     def open_client(self) -> None:
         """The HTTP client, evidence log and (write mode) the background seeding of this process."""
-        self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        if self.log is None:
+            self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
         rate_limit, max_requests = self.settings.rate_limit, self.settings.max_requests
+        if max_requests:  # the controller's preflight spent part of the budget already
+            max_requests = max(1, max_requests - self.preflight_requests)
         if self.worker:  # --rate-limit and --max-requests cap the whole run: each xdist worker gets its share
             workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
             rate_limit = rate_limit / workers if rate_limit else rate_limit
-            # The controller's preflight takes up to two (read-only: is there anything to read?); the rest is shared.
-            max_requests = max(1, (max_requests - 2) // workers) if max_requests else max_requests
+            max_requests = max(1, max_requests // workers) if max_requests else max_requests
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,

@@ -46,6 +46,14 @@ def test_walks_at_boundary_limits_visit_every_conversation_once(api, contract, d
         pytest.skip("the spec gives limit no bounds")
     limits = strategies.boundary_limits(contract.limit, total=dataset.total)
     soft = SoftChecks()  # a walk that cannot be decided loses none of the others' violations
+    if not dataset.owner_known:  # read-only: each limit walks a window of the list against the full walks
+        for limit in limits:
+            try:
+                soft.add(judged_walk(api, contract, dataset, sort_by=walk_sort, limit=limit))
+            except Inconclusive as error:
+                soft.undecidable(error)
+        soft.finish()
+        return
     walks = []
     for limit in limits:
         try:
