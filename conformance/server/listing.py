@@ -11,7 +11,7 @@ import math
 import random
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -94,6 +94,9 @@ class ConversationLister:
             return Owner(DEFAULT_OWNER_KEY)
         if "server-error-on-odd-input" in faults and not user.isascii():
             raise server_error()
+        if "user-non-ascii-unlisted" in faults and not user.isascii():
+            # The mojibake of the user id: the owner key of no conversation this user made.
+            return Owner(owner_key(user.encode("utf-8").decode("latin-1")))
         if "users-not-isolated" in faults:
             return Owner("", UserMatch.ANY)
         if "user-case-insensitive" in faults:
@@ -169,7 +172,8 @@ class ConversationLister:
             return None, owner
         other_user = "cursor-other-user" in self.faults
         lookup = Owner("", UserMatch.ANY) if other_user else owner
-        cursor = self.db.find(app_id, lookup, request.last_id, include_deleted="delete-not-hidden" in self.faults)
+        deleted_found = "delete-not-hidden" in self.faults or "deleted-cursor-accepted" in self.faults
+        cursor = self.db.find(app_id, lookup, request.last_id, include_deleted=deleted_found)
         if cursor is None:
             if "unknown-cursor-5xx" in self.faults:
                 raise server_error()
@@ -199,6 +203,9 @@ class ConversationLister:
         )
         rows = self.db.page(query)
         has_more = len(rows) > request.served
+        if "has-more-counts-deleted" in faults:
+            # Counted over every row of the user after the cursor, soft-deleted ones included.
+            has_more = len(self.db.page(replace(query, include_deleted=True))) > request.served
         rows = rows[:request.served]
         if "limit-short-page" in faults and has_more and rows:
             rows = rows[:-1]  # more still follow, so has_more stays true and the last item is the cursor
