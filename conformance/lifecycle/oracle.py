@@ -173,7 +173,10 @@ def judge_walk(walk: Walk, predict: Callable[[str | None], Prediction]) -> list[
     visited: dict[str, int] = {}
     cursor: str | None = None
     for index, page in enumerate(walk.pages):
-        found += [v for v in judge_page(predict(cursor), page.exchange) if v.requirement not in
+        prediction = predict(cursor)
+        if prediction.cursor_state not in ("none", "live"):
+            break  # the walk follows an item already blamed (deleted or foreign): what comes after is moot
+        found += [v for v in judge_page(prediction, page.exchange) if v.requirement not in
                   {f.requirement for f in found}]
         again = [i for i in page.ids if i in visited]
         if again and not any(v.requirement == "PAGE-01" for v in found):
@@ -182,7 +185,7 @@ def judge_walk(walk: Walk, predict: Callable[[str | None], Prediction]) -> list[
                                    page.exchange))
         visited.update((i, index) for i in page.ids if i not in visited)
         cursor = page.last_id
-    if walk.stop == "rejected" and walk.rejected is not None:
+    if walk.stop == "rejected" and walk.rejected is not None and predict(cursor).cursor_state == "live":
         found += [v for v in judge_page(predict(cursor), walk.rejected) if v.requirement not in
                   {f.requirement for f in found}]
     elif walk.stop in ("bound", "loop") and not found:
