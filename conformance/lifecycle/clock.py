@@ -17,6 +17,8 @@ __all__ = ["SecondClock"]
 # A second outside this distance of our clock is not a Unix time in seconds (milliseconds, a
 # broken field): it teaches nothing about the offset.
 _PLAUSIBLE_OFFSET_S = 366 * 24 * 3600
+# Past the boundary: creations and updates may be dated by two clocks a few milliseconds apart.
+_MARGIN_S = 0.05
 
 
 class SecondClock:
@@ -41,7 +43,7 @@ class SecondClock:
     def passed(self, second: int | None) -> bool:
         """Whether the target's clock has certainly passed ``second`` already (no wait needed)."""
         deadline = self._deadline(second)
-        return deadline is not None and self._now() >= deadline
+        return deadline is not None and self._now() >= deadline + _MARGIN_S
 
     def _deadline(self, second: int | None) -> float | None:
         if second is None or self.last_write_answered is None:
@@ -60,7 +62,7 @@ class SecondClock:
         wait = deadline - self._now()
         if wait <= 0:
             return 0.0
-        wait += 0.002  # float rounding at the boundary
+        wait += _MARGIN_S
         self.waited_s += wait
         self.waits += 1
         if self._stop.wait(wait):
