@@ -96,8 +96,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         limit = self.contract.limit
         self.page_max = limit.maximum or limit.default or 20
         self.cap = min(CAP_PER_USER, self.page_max)  # one page at page_max shows every conversation
-        small = [v for v in range(limit.minimum or 1, (limit.minimum or 1) + CAP_PER_USER + 1) if limit.in_range(v)]
-        self.limits: list[int | None] = [self.page_max, *([None] if limit.default is not None else []), *small]
+        # Any valid limit may be drawn; most are near the few conversations a user has, where page
+        # boundaries and has_more are decided.
+        low = limit.minimum or 1
+        small = [v for v in range(low, low + CAP_PER_USER + 1) if limit.in_range(v)]
+        wide = [v for v in ((low + self.page_max) // 2, self.page_max - 1) if limit.in_range(v) and v not in small]
+        self.limits: list[int | None] = [self.page_max, *([None] if limit.default is not None else []), *small, *wide]
         sort = self.contract.sort
         self.sorts: list[str | None] = [*sort.values, *([None] if sort.default else [])] or [None]
         self.observe_sort = "-updated_at" if "-updated_at" in sort.values else None
