@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from urllib.parse import quote
 
 from .client import KEY, Auth, HttpClient
 from .exchange import Exchange
 
-__all__ = ["ServiceApi", "LIST_PATH"]
+__all__ = ["ServiceApi", "LIST_PATH", "conversation_id_of"]
 
 LIST_PATH = "/conversations"
 
@@ -44,6 +45,11 @@ class ServiceApi:
         body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user}
         return self.http.send("POST", "/chat-messages", json_body=body, kind="create")
 
+    def create_conversation_streaming(self, user: str, query: str) -> Exchange:
+        """POST /chat-messages in streaming mode: a new conversation, answered as an event stream."""
+        body = {"inputs": {}, "query": query, "response_mode": "streaming", "user": user}
+        return self.http.send("POST", "/chat-messages", json_body=body, kind="create")
+
     def send_message(self, user: str, conversation_id: str, query: str) -> Exchange:
         body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user,
                 "conversation_id": conversation_id}
@@ -57,3 +63,25 @@ class ServiceApi:
     def delete(self, user: str, conversation_id: str) -> Exchange:
         return self.http.send("DELETE", f"/conversations/{quote(conversation_id, safe='')}",
                               json_body={"user": user}, kind="delete")
+
+
+def conversation_id_of(exchange: Exchange) -> str | None:
+    """The conversation a 200 answer to POST /chat-messages names: the JSON body's ``conversation_id``
+    (blocking), or the first ``data:`` event that carries one (streaming, server-sent events)."""
+    if exchange.status_code != 200:
+        return None
+    body = exchange.json_or_none()
+    if isinstance(body, dict):
+        found = body.get("conversation_id")
+        return found if isinstance(found, str) and found else None
+    for line in exchange.text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        try:
+            event = json.loads(line[5:].strip())
+        except ValueError:
+            continue
+        found = event.get("conversation_id") if isinstance(event, dict) else None
+        if isinstance(found, str) and found:
+            return found
+    return None

@@ -18,6 +18,8 @@ class Profile:
     derandomize: bool
     time_budget_s: float  # the whole run; checks not started by then are skipped and the verdict is error
     bursts: int  # distinct seconds the main user's conversations are made in
+    lifecycle_examples: int = 3  # sequences the lifecycle state machine runs
+    lifecycle_steps: int = 8  # steps per sequence at most
 
     def seed_plan(self, contract: Contract) -> SeedPlan:
         """Enough conversations to cross page boundaries at every limit tested, from the spec's numbers.
@@ -35,8 +37,10 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", examples=12, generated_examples=40, derandomize=False, time_budget_s=900.0, bursts=3),
-    "full": Profile("full", examples=60, generated_examples=150, derandomize=True, time_budget_s=3600.0, bursts=4),
+    "quick": Profile("quick", examples=12, generated_examples=40, derandomize=False, time_budget_s=900.0, bursts=3,
+                     lifecycle_examples=3, lifecycle_steps=8),
+    "full": Profile("full", examples=60, generated_examples=150, derandomize=True, time_budget_s=3600.0, bursts=4,
+                    lifecycle_examples=25, lifecycle_steps=20),
 }
 
 

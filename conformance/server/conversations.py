@@ -29,6 +29,7 @@ class ConversationHandler:
     def __init__(self, db: Database, faults: Faults) -> None:
         self.db = db
         self.touch = "update-not-touching" not in faults
+        self.touch_on_rename = self.touch and "rename-not-touching" not in faults
 
     async def rename(self, request: Request, app_id: str) -> Response:
         body = await read_json_object(request)
@@ -39,7 +40,7 @@ class ConversationHandler:
         if not auto_generate and not (name and name.strip()):
             raise invalid_param("name is required unless auto_generate is true.")
         row = await run_in_threadpool(self.db.rename, app_id, owner_key(user), conversation_id,
-                                      None if auto_generate else name, int(time.time()), touch=self.touch)
+                                      None if auto_generate else name, int(time.time()), touch=self.touch_on_rename)
         if row is None:
             raise not_found()
         return JSONResponse(render_item(row))

@@ -87,6 +87,10 @@ _REGISTRY: tuple[Fault, ...] = (
           "has_more is always false"),
     Fault("has-more-always-true", ("PAGE-02",),
           "has_more is always true"),
+    Fault("has-more-counts-deleted", ("PAGE-02",),
+          "has_more counts the user's rows including soft-deleted ones (the items are right)"),
+    Fault("deleted-cursor-accepted", ("PAGE-03",),
+          "a deleted conversation's id as last_id is accepted: the page continues from where it was"),
     Fault("unknown-cursor-ignored", ("PAGE-03",),
           "a well-formed last_id naming no conversation of this user is ignored (the first page is served)"),
     Fault("unknown-cursor-5xx", ("PAGE-03", "ROBUST-01"),
@@ -105,6 +109,11 @@ _REGISTRY: tuple[Fault, ...] = (
           "deleted conversations still appear in lists (DELETE still answers 204)"),
     Fault("update-not-touching", ("DATA-02",),
           "new messages and renames do not change updated_at"),
+    Fault("rename-not-touching", ("DATA-02",),
+          "renames do not change updated_at (new messages still do)"),
+    Fault("user-non-ascii-unlisted", ("DATA-01",),
+          "GET /conversations compares the user after a UTF-8 to Latin-1 round trip: a non-ASCII user's "
+          "conversations are never listed (nor found as cursors); writes are unaffected"),
     Fault("unstable-ties", ("STABLE-01",),
           "items sharing a sort value are shuffled within each page (the set of items and the cursor stay correct)"),
     Fault("server-error-on-odd-input", ("ROBUST-01",),
@@ -112,11 +121,6 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("user-too-long-5xx", ("ROBUST-01",),
           "GET /conversations answers 500 when user is longer than 255 characters (Dify's end_users.session_id "
           "is varchar(255))"),
-    Fault("user-non-ascii-unlisted", ("DATA-01",),
-          "the query's user is decoded as latin-1, so a non-ASCII user's conversations are not listed "
-          "(writes, whose user is in a JSON body, store the right user)"),
-    Fault("has-more-counts-deleted", ("PAGE-02",),
-          "has_more counts deleted conversations: true on the last page when deleted ones follow it"),
     Fault("random-5xx", ("ROBUST-01",),
           "one request in five, on any endpoint, is answered 503 (seeded by --seed)"),
 )

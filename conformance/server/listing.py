@@ -173,7 +173,8 @@ class ConversationLister:
             return None, owner
         other_user = "cursor-other-user" in self.faults
         lookup = Owner("", UserMatch.ANY) if other_user else owner
-        cursor = self.db.find(app_id, lookup, request.last_id, include_deleted="delete-not-hidden" in self.faults)
+        deleted_found = "delete-not-hidden" in self.faults or "deleted-cursor-accepted" in self.faults
+        cursor = self.db.find(app_id, lookup, request.last_id, include_deleted=deleted_found)
         if cursor is None:
             if "unknown-cursor-5xx" in self.faults:
                 raise server_error()

@@ -34,6 +34,14 @@ DOCUMENTED = [
 ]
 
 
+def _created_id(body: bytes) -> str:
+    """The conversation a create made: from a blocking JSON answer, or a streaming one's ``data:`` events."""
+    text = body.decode("utf-8")
+    if not text.startswith("data:"):
+        return json.loads(text)["conversation_id"]
+    return next(json.loads(line[5:])["conversation_id"] for line in text.splitlines() if line.startswith("data:"))
+
+
 class RecordedReference:
     """The reference server (database in a file) behind a recording proxy, with other users' data in it."""
 
@@ -57,7 +65,7 @@ class RecordedReference:
                 return json_reply({"code": "invalid_param", "message": "quota exceeded", "status": 400}, 400)
         reply = self.upstream(request)
         if request.is_create() and reply.status == 200:
-            self.created[json.loads(reply.body)["conversation_id"]] = request.user
+            self.created[_created_id(reply.body)] = request.user
         return reply
 
     def live(self) -> dict[str, str]:

@@ -289,6 +289,26 @@ def _has_more_always_true(api: ServerClient, seed: Seed) -> None:
     assert api.page(user="alice", limit=20)["has_more"] is True
 
 
+@probe("has-more-counts-deleted")
+def _has_more_counts_deleted(api: ServerClient, seed: Seed) -> None:
+    page = api.page(user="alice", limit=9)  # all 9 live conversations; the 10th row is the deleted one
+    assert set(ids(page)) == seed.ids("alice") and page["has_more"] is True
+    assert api.page(user="alice", limit=10)["has_more"] is False
+    walked = [i for p in api.walk("alice", limit=4) for i in ids(p)]
+    assert walked == seed.order("alice", "-updated_at")  # only has_more is wrong
+
+
+@probe("deleted-cursor-accepted")
+def _deleted_cursor_accepted(api: ServerClient, seed: Seed) -> None:
+    deleted_at = min(c.created_at for c in seed.live if c.user == "alice") + 2  # made at offset 2, never updated
+    response = api.list_raw({"user": "alice", "last_id": seed.deleted, "limit": "100"})
+    after = [c for c in seed.order("alice", "-updated_at")
+             if (seed.get(c).updated_at, c) < (deleted_at, seed.deleted)]
+    assert status(response) == 200 and ids(response.json()) == after and after
+    assert status(api.list_raw({"user": "alice", "last_id": str(uuid.uuid4())})) == 404
+    assert status(api.list_raw({"user": "alice", "last_id": next(iter(seed.ids("bob")))})) == 404
+
+
 @probe("unknown-cursor-ignored")
 def _unknown_cursor_ignored(api: ServerClient, seed: Seed) -> None:
     for cursor in (str(uuid.uuid4()), seed.deleted, next(iter(seed.ids("bob")))):
@@ -355,6 +375,25 @@ def _update_not_touching(api: ServerClient, seed: Seed) -> None:
     assert item["name"] == "renamed by the probe" and item["updated_at"] == seed.get(carol).updated_at
 
 
+@probe("rename-not-touching")
+def _rename_not_touching(api: ServerClient, seed: Seed) -> None:
+    (carol,) = seed.ids("carol")
+    renamed = api.rename("carol", carol, "renamed by the probe")
+    assert renamed["name"] == "renamed by the probe" and renamed["updated_at"] == seed.get(carol).updated_at
+    api.message("carol", carol)
+    (item,) = api.page(user="carol")["data"]
+    assert item["updated_at"] > seed.get(carol).updated_at  # a new message still moves it
+
+
+@probe("user-non-ascii-unlisted")
+def _user_non_ascii_unlisted(api: ServerClient, seed: Seed) -> None:
+    (emile,) = seed.ids("\u00e9mile")
+    assert api.page(user="\u00e9mile")["data"] == []
+    assert status(api.list_raw({"user": "\u00e9mile", "last_id": emile})) == 404
+    assert set(ids(api.page(user="alice", limit=100))) == seed.ids("alice")
+    assert api.rename("\u00e9mile", emile, "writes still work")["id"] == emile
+
+
 @probe("unstable-ties")
 def _unstable_ties(api: ServerClient, seed: Seed) -> None:
     params = {"user": "alice", "sort_by": "-created_at"}
@@ -374,20 +413,6 @@ def _server_error_on_odd_input(api: ServerClient, seed: Seed) -> None:
 def _user_too_long_5xx(api: ServerClient, seed: Seed) -> None:
     assert status(api.list_raw({"user": "u" * 255})) == 200
     assert status(api.list_raw({"user": "u" * 256})) == 500
-
-
-@probe("user-non-ascii-unlisted")
-def _user_non_ascii_unlisted(api: ServerClient, seed: Seed) -> None:
-    assert ids(api.page(user="\u00e9mile")) == []
-    assert set(ids(api.page(user="alice"))) == seed.ids("alice")
-
-
-@probe("has-more-counts-deleted")
-def _has_more_counts_deleted(api: ServerClient, seed: Seed) -> None:
-    user = f"dora-{uuid.uuid4()}"  # a fresh user: the conforming server is shared by every probe
-    api.delete(user, api.create(user)["conversation_id"])
-    page = api.page(user=user, limit=1)
-    assert ids(page) == [] and page["has_more"] is True
 
 
 @probe("random-5xx")

@@ -1,0 +1,32 @@
+"""The conversation lifecycle as a stateful property: random sequences of creates (blocking and
+streaming), messages, renames, deletes, pages with cursors from earlier pages, and walks, for users
+with ASCII, non-ASCII and special-character ids, each answer checked against a model of the run's
+own conversations; a failure is shrunk to the shortest story that shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import run_property
+from conformance.lifecycle.machine import LifecycleContext, run_lifecycle
+
+# Every requirement a lifecycle answer can break (see conformance/lifecycle/oracle.py).
+LIFECYCLE_REQUIREMENTS = ("PAGE-01", "PAGE-02", "PAGE-03", "SORT-01", "DATA-01", "DATA-02", "USER-02", "LIMIT-04",
+                          "STABLE-01")
+
+
+@pytest.mark.requirement(*LIFECYCLE_REQUIREMENTS)
+def test_the_conversation_lifecycle_matches_the_model(api, contract, run_state, users, profile):
+    """Creates, messages, renames, deletes, pages and walks in random order match a model of the conversations"""
+    if run_state.settings.read_only:
+        pytest.skip("read-only run: this requirement needs writes to the target")
+    context = LifecycleContext(api=api, contract=contract, ledger=run_state.ledger, users=users,
+                               seed=run_state.settings.seed)
+    try:
+        run_property(lambda: run_lifecycle(context, examples=profile.lifecycle_examples,
+                                           steps=profile.lifecycle_steps))
+    finally:
+        if run_state.log is not None:
+            run_state.log.note("lifecycle", {
+                "examples": context.examples, "steps": context.steps,
+                "waited_for_seconds_s": round(context.clock.waited_s, 2), "waits": context.clock.waits})
