@@ -51,7 +51,7 @@ def test_the_machine_catches_each_lifecycle_fault_with_the_exact_requirement(fau
     assert {v["requirement"] for v in check["violations"]} == {breaks}, check["violations"]
     assert run.failed == {breaks}, run.explain()
     replay = check["replay"]
-    assert "\nFalsifying example, as a story of" in replay, replay
+    assert "Falsifying example, as a story of" in replay, replay
     assert f"it fails {breaks} at step" in replay and "Replay with --seed 7" in replay
     steps = re.findall(r"^\s+(\d+)\. ", replay, re.MULTILINE)
     assert steps == [str(n) for n in range(1, len(steps) + 1)] and len(steps) <= 8, replay
