@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from conformance.server.client import ServerClient  # noqa: E402
 from conformance.server.process import ReferenceServer  # noqa: E402
+from tests.server_client import ServerClient  # noqa: E402
 
 USER = "bench-user"
 

@@ -26,7 +26,6 @@ class ServiceApi:
         sort_by: str | None = None,
         last_id: str | None = None,
         auth: Auth = KEY,
-        extra: Sequence[tuple[str, str]] = (),
         kind: str = "list",
     ) -> Exchange:
         """GET /conversations; a parameter left None is not sent at all."""
@@ -35,7 +34,7 @@ class ServiceApi:
             for name, value in (("user", user), ("last_id", last_id), ("limit", limit), ("sort_by", sort_by))
             if value is not None
         ]
-        return self.http.send("GET", LIST_PATH, params=[*params, *extra], auth=auth, kind=kind)
+        return self.http.send("GET", LIST_PATH, params=params, auth=auth, kind=kind)
 
     def list_raw(self, params: Sequence[tuple[str, str]], *, auth: Auth = KEY, kind: str = "list") -> Exchange:
         return self.http.send("GET", LIST_PATH, params=params, auth=auth, kind=kind)

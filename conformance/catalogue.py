@@ -24,10 +24,6 @@ class Requirement:
     title: str
     needs_writes: bool = False  # skipped in --read-only mode
 
-    @property
-    def area(self) -> str:
-        return self.id.split("-")[0]
-
 
 def _r(id: str, level: str, title: str, *, needs_writes: bool = False) -> Requirement:
     return Requirement(id, Level(level), title, needs_writes)

@@ -232,9 +232,8 @@ class HttpClient:
         json_body: Any = None,
         auth: Auth = KEY,
         kind: str = "other",
-        extra_headers: Sequence[tuple[str, str]] = (),
     ) -> Exchange:
-        headers, shown = self._headers(auth, extra_headers, json_body is not None)
+        headers, shown = self._headers(auth, json_body is not None)
         body_text = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
         attempt = 0
         while True:
@@ -266,7 +265,7 @@ class HttpClient:
         )
 
     def _headers(
-        self, auth: Auth, extra: Sequence[tuple[str, str]], has_body: bool
+        self, auth: Auth, has_body: bool
     ) -> tuple[dict[str, str], list[tuple[str, str]]]:
         headers = {"User-Agent": f"dify-conformance/{__version__}", "Accept": "application/json"}
         if has_body:
@@ -282,9 +281,6 @@ class HttpClient:
                 for hidden in (auth.header, auth.header.partition(" ")[2]):
                     if len(hidden) > 3 and hidden not in auth.shown:
                         self._hide(hidden)
-        for name, value in extra:
-            headers[name] = value
-            shown.append((name, self.redact(value)))
         return headers, shown
 
     def _send_once(

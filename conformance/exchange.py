@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +36,6 @@ class Exchange:
     truncated: bool = False  # the body was longer than the cap
     error: str | None = None  # transport error, one line
     attempts: int = 1  # > 1 when 429 responses were retried
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def url(self) -> str:
@@ -95,7 +94,6 @@ class Exchange:
     def to_record(self, body_limit: int = 65536) -> dict[str, Any]:
         """A JSON-able record for the evidence file (HAR) and cross-process transport."""
         data = asdict(self)
-        data.pop("meta")
         body = self.body[:body_limit]
         data["body"] = body.decode("utf-8", errors="replace")
         data["body_truncated_in_record"] = len(self.body) > body_limit

@@ -9,15 +9,13 @@ from .contract import Contract
 from .dataset import Dataset, SeedingError, TestUsers
 from .oracles.schema import ResponseValidator
 from .profiles import Profile
-from .runstate import RunState
+from .runstate import RunState, state_of
 
 __all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "validator"]
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
-    from .plugin import STATE
-
-    return request.config.stash[STATE]
+    return state_of(request.config)
 
 
 @pytest.fixture(scope="session")

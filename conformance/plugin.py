@@ -25,12 +25,11 @@ from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
 from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
 from .results import CheckResult, Violation
-from .runstate import RunInputs, RunState, Target, new_run_id, resolve_target
+from .runstate import STATE, RunInputs, RunState, Target, new_run_id, resolve_target
 from .settings import build_settings, settings_from_wire, settings_to_wire
 from .waivers import load_waivers
 
 __all__ = [
-    "STATE",
     "pytest_addoption",
     "pytest_configure",
     "pytest_sessionstart",
@@ -42,7 +41,6 @@ __all__ = [
     "pytest_unconfigure",
 ]
 
-STATE = pytest.StashKey[RunState]()
 _REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
 _CHECK_PROPERTY = "dify_conformance_check"
 _SUITE_DIR = Path(__file__).parent / "suite"

@@ -9,13 +9,13 @@ from .api import ServiceApi
 from .contract import Contract
 from .dataset import Dataset
 from .exchange import Exchange
-from .oracles.page import Page, is_server_error, parse_page
+from .oracles.page import is_server_error
 from .oracles.rejection import forbids_server_errors, persistent_server_error, rejection_violations
 from .oracles.walk import Walk, judge_walk
 from .results import Violation
 from .walker import page_bound, walk_pages
 
-__all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk", "first_page",
+__all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk",
            "known_ids", "refused", "SERVER_ERROR_TRIES"]
 
 # How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
@@ -62,10 +62,6 @@ def judge_main_walk(walk: Walk, dataset: Dataset,
     """A walk of the main user's list judged against the run's data (``reference``: more items by id)."""
     return judge_walk(walk, expected=set(dataset.main_ids), owner_known=dataset.owner_known,
                       deleted=set(dataset.deleted_ids), reference={**dataset.items, **(reference or {})})
-
-
-def first_page(api: ServiceApi, user: str, *, limit: int | str | None = None, sort_by: str | None = None) -> Page:
-    return parse_page(api.list(user=user, limit=limit, sort_by=sort_by))
 
 
 def known_ids(dataset: Dataset) -> set[str]:

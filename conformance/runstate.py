@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .api import ServiceApi
 from .client import ClientSettings, HttpClient
 from .contract import Contract
@@ -31,7 +33,17 @@ from .readonly import ReadOnlyDataset, read_listing
 from .results import CheckResult, RunResult, Waiver
 from .settings import Settings
 
-__all__ = ["RunState", "RunInputs", "Target", "resolve_target", "start_reference_server", "preflight", "new_run_id"]
+__all__ = [
+    "STATE",
+    "state_of",
+    "RunState",
+    "RunInputs",
+    "Target",
+    "resolve_target",
+    "start_reference_server",
+    "preflight",
+    "new_run_id",
+]
 
 
 def new_run_id() -> str:
@@ -296,3 +308,11 @@ class RunState:
         if self.api is None or self.settings.read_only:
             return []
         return self.ledger.cleanup(self.api)
+
+
+STATE = pytest.StashKey[RunState]()  # the run state of one pytest process, in config.stash
+
+
+def state_of(config: pytest.Config) -> RunState:
+    """The run state the plugin put in ``config.stash`` (fixtures and suite modules read it here)."""
+    return config.stash[STATE]

@@ -15,13 +15,11 @@ MAX_EVIDENCE = 5  # evidence items kept per requirement; the rest is counted in 
 def judge(
     checks: Iterable[CheckResult],
     waivers: Sequence[Waiver] = (),
-    *,
-    skip_reasons: dict[str, str] | None = None,
 ) -> tuple[list[RequirementStatus], list[Waiver]]:
     """Fold checks into one status per catalogue requirement, and find stale waivers.
 
     A requirement is ``failed`` if any violation names it, ``waived`` if failed and waived,
-    ``skipped`` if no check serving it ran (reason from the checks, or ``skip_reasons``), else
+    ``skipped`` if no check serving it ran (reason from the checks), else
     ``passed``. A waiver whose requirement did not fail is stale.
     """
     checks = list(checks)
@@ -43,7 +41,7 @@ def judge(
         elif not ran:
             status.status = "skipped"
             reasons = sorted({c.reason for c in serving if c.reason and c.outcome != "error"})
-            status.reason = (skip_reasons or {}).get(req.id) or "; ".join(reasons) or "no check ran"
+            status.reason = "; ".join(reasons) or "no check ran"
         statuses.append(status)
     waived_ids = {s.id for s in statuses if s.status == "waived"}
     stale = [w for w in waivers if w.id not in waived_ids]

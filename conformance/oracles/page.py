@@ -8,11 +8,7 @@ from typing import Any
 from ..exchange import Exchange
 from . import Inconclusive
 
-__all__ = ["Page", "parse_page", "is_success", "is_client_error", "is_server_error"]
-
-
-def is_success(exchange: Exchange) -> bool:
-    return exchange.status_code == 200
+__all__ = ["Page", "parse_page", "is_client_error", "is_server_error"]
 
 
 def is_client_error(exchange: Exchange) -> bool:

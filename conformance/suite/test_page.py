@@ -12,6 +12,7 @@ from conformance import strategies
 from conformance.checks import SoftChecks, decided, expect, inconclusive, run_property
 from conformance.oracles import Inconclusive
 from conformance.probes import judge_main_walk, judged_walk, main_walk
+from conformance.runstate import state_of
 
 # What a walk is there to judge. It also reports LIMIT-01, SORT-01/02 and USER-02 violations it
 # sees, but those requirements count as checked only by their own checks. The response's limit is
@@ -33,9 +34,7 @@ def _walk(api, contract, dataset, sort_by, limit):
 
 def pytest_generate_tests(metafunc):
     if "walk_sort" in metafunc.fixturenames:
-        from conformance.plugin import STATE
-
-        sorts = _sorts(metafunc.config.stash[STATE].contract)
+        sorts = _sorts(state_of(metafunc.config).contract)
         metafunc.parametrize("walk_sort", sorts, ids=[f"sort_by={s}" if s else "default-sort" for s in sorts])
 
 

@@ -9,6 +9,7 @@ from conformance.checks import expect, inconclusive
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.ordering import first_disorder, sort_key
 from conformance.oracles.page import parse_page
+from conformance.runstate import state_of
 
 
 def _order_violations(api, contract, dataset, *, sort_by, judged_as, requirement, limit):
@@ -39,9 +40,7 @@ def _enum(contract):
 
 def pytest_generate_tests(metafunc):
     if "sort_value" in metafunc.fixturenames:
-        from conformance.plugin import STATE
-
-        values = metafunc.config.stash[STATE].contract.sort.values
+        values = state_of(metafunc.config).contract.sort.values
         metafunc.parametrize("sort_value", values or ["(none)"], ids=[f"sort_by={v}" for v in values] or None)
 
 

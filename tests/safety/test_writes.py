@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.server.client import ServerClient
+from tests.server_client import ServerClient
 
 from .conftest import finish, leaks, spawn_cli, tracebacks
 from .servers import Request, TestServer, Upstream, json_reply

@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
-from conformance.server.client import ServerClient
 from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 from .conftest import SELFTEST_KEY
 

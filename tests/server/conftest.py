@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.server.client import ServerClient
 from conformance.server.policy import ServerPolicy
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 KEY_A = "app-server-tests-key-a"
 KEY_B = "app-server-tests-key-b"

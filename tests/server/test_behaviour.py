@@ -14,8 +14,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.server.client import ServerClient
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 _SOME_UUID = "5f0c8a1e-2b7d-4c39-9e41-7a6d3b2c1f08"  # fixed: xdist workers must collect the same ids
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from conformance.server.client import ServerClient
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 
 def test_parallel_creations_and_listings(server: ReferenceServer, user: str) -> None:

@@ -23,11 +23,11 @@ import requests
 
 from conformance.server.__main__ import main
 from conformance.server.auth import app_id_for
-from conformance.server.client import ServerClient, ServerClientError
 from conformance.server.db import Database, owner_key
 from conformance.server.faults import FAULTS, Faults, UnknownFault
 from conformance.server.policy import ServerPolicy, split_sort
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient, ServerClientError
 
 KEYS = ("app-fault-tests-a", "app-fault-tests-b")
 DEFAULT = ServerPolicy()

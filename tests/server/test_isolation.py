@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.server.client import ServerClient
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 
 def _near_identical(base: str) -> list[str]:

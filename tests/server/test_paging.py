@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance.server.client import ServerClient
 from conformance.server.policy import DEFAULT_SORT_VALUES, ServerPolicy, split_sort
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 POLICY = ServerPolicy()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.server.client import ServerClient
 from conformance.server.process import ReferenceServer
+from tests.server_client import ServerClient
 
 
 def test_file_database_survives_a_restart(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from conformance.server.__main__ import READY_PREFIX, main
-from conformance.server.client import ServerClient
 from conformance.server.policy import ServerPolicy
 from conformance.server.process import ReferenceServer, ServerStartError
+from tests.server_client import ServerClient
 
 
 def test_startup_time_is_sane() -> None:
