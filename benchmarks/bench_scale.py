@@ -91,16 +91,17 @@ def timed_walks(base_url: str, api_key: str, limits: list[int], expected: int, w
     from conformance.api import ServiceApi
     from conformance.client import ClientSettings, HttpClient
     from conformance.contract import load_contract
-    from conformance.evidence import EvidenceLog
+    from conformance.evidence import CrosscutOracle, EvidenceLog, recorder
     from conformance.oracles.schema import ResponseValidator
     from conformance.walker import page_bound, walk_pages
 
     contract = load_contract()
     results = []
     for recording in (False, True):
-        log = EvidenceLog(work / "walk-evidence", ResponseValidator(contract).crosscut) if recording else None
+        log = EvidenceLog(work / "walk-evidence") if recording else None
+        record = recorder(log.record, CrosscutOracle(log, ResponseValidator(contract).crosscut)) if log else None
         http = HttpClient(ClientSettings(base_url=base_url, api_key=api_key),
-                          record=log.record if log else (lambda exchange: None))
+                          record=record or (lambda exchange: None))
         api = ServiceApi(http)
         for limit in limits:
             started = time.perf_counter()

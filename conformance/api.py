@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from .client import KEY, Auth, HttpClient
+from .contract import LIST_OPERATION, ListOperation
 from .exchange import Exchange
 
-__all__ = ["ServiceApi", "LIST_PATH", "conversation_id_of"]
-
-LIST_PATH = "/conversations"
+__all__ = ["ServiceApi", "conversation_id_of"]
 
 
 class ServiceApi:
-    def __init__(self, http: HttpClient) -> None:
+    """The list under test (``operation``, from the contract) and the documented writes for test data."""
+
+    def __init__(self, http: HttpClient, operation: ListOperation = LIST_OPERATION) -> None:
         self.http = http
+        self.operation = operation
 
     def list(
         self,
@@ -28,16 +30,17 @@ class ServiceApi:
         auth: Auth = KEY,
         kind: str = "list",
     ) -> Exchange:
-        """GET /conversations; a parameter left None is not sent at all."""
+        """The list under test (GET /conversations); a parameter left None is not sent at all."""
+        op = self.operation
         params = [
             (name, str(value))
-            for name, value in (("user", user), ("last_id", last_id), ("limit", limit), ("sort_by", sort_by))
+            for name, value in ((op.user, user), (op.cursor, last_id), (op.limit, limit), (op.sort, sort_by))
             if value is not None
         ]
-        return self.http.send("GET", LIST_PATH, params=params, auth=auth, kind=kind)
+        return self.http.send(op.method, op.path, params=params, auth=auth, kind=kind)
 
     def list_raw(self, params: Sequence[tuple[str, str]], *, auth: Auth = KEY, kind: str = "list") -> Exchange:
-        return self.http.send("GET", LIST_PATH, params=params, auth=auth, kind=kind)
+        return self.http.send(self.operation.method, self.operation.path, params=params, auth=auth, kind=kind)
 
     def create_conversation(self, user: str, query: str) -> Exchange:
         """POST /chat-messages without conversation_id: a new conversation (blocking mode)."""

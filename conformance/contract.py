@@ -21,9 +21,26 @@ import yaml
 from .errors import UsageError
 from .results import SpecInfo
 
-__all__ = ["Contract", "LimitRule", "SortRule", "load_contract", "bundled_spec_path", "OPERATION_PATH"]
+__all__ = ["Contract", "LimitRule", "SortRule", "ListOperation", "LIST_OPERATION", "load_contract",
+           "bundled_spec_path", "OPERATION_PATH"]
 
-OPERATION_PATH = "/conversations"
+
+@dataclass(frozen=True, slots=True)
+class ListOperation:
+    """The paginated operation under test, in the one place the suite names it: its path and the names
+    of its parameters. The client, the walker, the evidence and the checks take it from the contract."""
+
+    method: str = "GET"
+    path: str = "/conversations"
+    user: str = "user"
+    limit: str = "limit"
+    sort: str = "sort_by"
+    cursor: str = "last_id"
+    user_max_length: int | None = None  # maxLength of the user parameter, if the spec gives one
+
+
+LIST_OPERATION = ListOperation()  # Dify's GET /conversations, before a spec says more
+OPERATION_PATH = LIST_OPERATION.path
 _SPEC_DIR = Path(__file__).parent / "spec"
 
 
@@ -74,6 +91,7 @@ class Contract:
     last_id_format: str | None  # what a well-formed cursor looks like (``uuid``), if the spec says
     response_schema: dict[str, Any]  # the 200 application/json schema, refs resolved
     openapi_version: str
+    operation: ListOperation = LIST_OPERATION
 
     @cached_property
     def item_schema(self) -> dict[str, Any]:
@@ -124,6 +142,8 @@ def load_contract(path: str | Path | None = None) -> Contract:
         last_id_format=_last_id_format(params.get("last_id", {}).get("schema", {}), operation, resolver),
         response_schema=_response_schema(operation, resolver, spec_path),
         openapi_version=str(document["openapi"]),
+        operation=ListOperation(user_max_length=_int_or_none(params.get("user", {}).get("schema", {}).get(
+            "maxLength"))),
     )
 
 

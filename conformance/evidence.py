@@ -1,9 +1,10 @@
 """The evidence log: every exchange of the run, as JSON lines on disk, one file per process.
 
-Each line holds one redacted exchange and the cross-cutting violations found in it (a 5xx, a
-redirect or no answer: ROBUST-01; a 200 list response that is not valid or complete: SCHEMA-01,
-SCHEMA-02). At the end the controller reads the files once, streaming: request count, response times, the
-cross-cutting checks, and the HAR of the certification bundle. Memory stays flat however long the run.
+Each line is one event: a redacted exchange, a cross-cutting violation the oracle found in one (a
+5xx, a redirect or no answer: ROBUST-01; a 200 list response that is not valid or complete:
+SCHEMA-01, SCHEMA-02), or a run note. At the end the controller reads the files once, streaming:
+request count, response times, the cross-cutting checks, and the HAR of the certification bundle.
+Memory stays flat however long the run.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import LIST_PATH
+from .contract import LIST_OPERATION
 from .exchange import Exchange
 from .results import CheckResult, Violation
 
-__all__ = ["EvidenceLog", "EvidenceSummary", "read_evidence", "crosscut_violations", "CROSSCUT_CHECKS"]
+__all__ = ["EvidenceLog", "CrosscutOracle", "recorder", "EvidenceSummary", "read_evidence", "crosscut_violations",
+           "CROSSCUT_CHECKS"]
 
 # The cross-cutting checks: requirement -> title of the synthetic check that reports it.
 CROSSCUT_CHECKS: dict[str, str] = {
@@ -31,7 +33,8 @@ CROSSCUT_CHECKS: dict[str, str] = {
 _KEEP_PER_REQUIREMENT = 20  # violations kept per cross-cutting requirement per process
 
 
-def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[Violation]]) -> list[Violation]:
+def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[Violation]],
+                        list_path: str = LIST_OPERATION.path) -> list[Violation]:
     from .oracles import violation
 
     if exchange.status_code is None:
@@ -42,7 +45,7 @@ def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[
         where = exchange.header("location") or "(no Location header)"
         return [violation("ROBUST-01", f"no usable response: answered {exchange.status_code}, a redirect to "
                           f"{where}, which is not followed (the API key never leaves the target)", exchange)]
-    if exchange.method == "GET" and exchange.path == LIST_PATH and exchange.status_code == 200:
+    if exchange.method == "GET" and exchange.path == list_path and exchange.status_code == 200:
         if exchange.error:  # the body broke off, or did not finish within the timeout (a slow drip)
             return [violation("SCHEMA-01", f"a 200 response whose body is incomplete: {exchange.error}", exchange)]
         return validate(exchange)
@@ -50,37 +53,64 @@ def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[
 
 
 class EvidenceLog:
-    """Appends exchanges of this process to ``<directory>/exchanges-<pid>.jsonl`` (thread-safe)."""
+    """Appends the events of this process to ``<directory>/exchanges-<pid>.jsonl`` (thread-safe): the
+    exchanges as recorded, the violations the cross-cutting oracle found in them, and run notes."""
 
-    def __init__(self, directory: Path, validate: Callable[[Exchange], list[Violation]]) -> None:
+    def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"exchanges-{os.getpid()}.jsonl"
         self._file = self.path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
-        self._validate = validate
-        self._kept: dict[str, int] = {}
 
     def record(self, exchange: Exchange) -> None:
-        found = crosscut_violations(exchange, self._validate)
-        kept = []
-        with self._lock:
-            for v in found:  # count every violation, keep the first few with their evidence
-                self._kept[v.requirement] = self._kept.get(v.requirement, 0) + 1
-                if self._kept[v.requirement] <= _KEEP_PER_REQUIREMENT:
-                    kept.append(v.to_dict())
-            line = {"exchange": exchange.to_record(), "violations": kept, "violated": [v.requirement for v in found]}
-            self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
-            self._file.flush()
+        self._write({"exchange": exchange.to_record()})
+
+    def violation(self, requirement: str, kept: Violation | None) -> None:
+        """A cross-cutting violation: counted always, its evidence kept for the first few."""
+        self._write({"violated": requirement, "violation": kept.to_dict() if kept else None})
 
     def note(self, kind: str, data: dict[str, Any]) -> None:
         """A run note (cleanup failures, throttling, seeding facts) for the controller to report."""
+        self._write({"note": kind, "data": data})
+
+    def _write(self, line: dict[str, Any]) -> None:
         with self._lock:
-            self._file.write(json.dumps({"note": kind, "data": data}, ensure_ascii=False) + "\n")
+            self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
             self._file.flush()
 
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+class CrosscutOracle:
+    """Judges every recorded exchange for ROBUST-01, SCHEMA-01 and SCHEMA-02, whichever check sent it,
+    and writes what it finds to the log. Subscribed beside the log: the HTTP client only records."""
+
+    def __init__(self, log: EvidenceLog, validate: Callable[[Exchange], list[Violation]],
+                 list_path: str = LIST_OPERATION.path) -> None:
+        self._log = log
+        self._validate = validate
+        self._list_path = list_path
+        self._kept: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, exchange: Exchange) -> None:
+        for found in crosscut_violations(exchange, self._validate, self._list_path):
+            with self._lock:
+                self._kept[found.requirement] = self._kept.get(found.requirement, 0) + 1
+                keep = self._kept[found.requirement] <= _KEEP_PER_REQUIREMENT
+            self._log.violation(found.requirement, found if keep else None)
+
+
+def recorder(*subscribers: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
+    """One ``record`` callback for the HTTP client that hands each exchange to every subscriber."""
+
+    def record(exchange: Exchange) -> None:
+        for subscriber in subscribers:
+            subscriber(exchange)
+
+    return record
 
 
 @dataclass
@@ -114,23 +144,23 @@ class EvidenceSummary:
         return checks
 
 
-def read_evidence(directory: Path) -> EvidenceSummary:
+def read_evidence(directory: Path, list_path: str = LIST_OPERATION.path) -> EvidenceSummary:
     summary = EvidenceSummary()
     for line in iter_lines(directory):
         if "note" in line:
             summary.notes.append((line["note"], line["data"]))
-            continue
-        record = line["exchange"]
-        summary.requests += 1
-        summary.response_times.setdefault(record["kind"], []).append(record["elapsed_s"])
-        if record["method"] == "GET" and record["path"] == LIST_PATH and record["status_code"] == 200:
-            summary.list_successes += 1
-        for requirement in line.get("violated", []):
+        elif "violated" in line:
+            requirement = line["violated"]
             summary.crosscut_counts[requirement] = summary.crosscut_counts.get(requirement, 0) + 1
-        for data in line.get("violations", []):
-            kept = summary.crosscut.setdefault(data["requirement"], [])
-            if len(kept) < _KEEP_PER_REQUIREMENT:
-                kept.append(Violation.from_dict(data))
+            kept = summary.crosscut.setdefault(requirement, [])
+            if line.get("violation") and len(kept) < _KEEP_PER_REQUIREMENT:
+                kept.append(Violation.from_dict(line["violation"]))
+        else:
+            record = line["exchange"]
+            summary.requests += 1
+            summary.response_times.setdefault(record["kind"], []).append(record["elapsed_s"])
+            if record["method"] == "GET" and record["path"] == list_path and record["status_code"] == 200:
+                summary.list_successes += 1
     return summary
 
 

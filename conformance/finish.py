@@ -35,7 +35,7 @@ _EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_TARGET}
 
 
 def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int:
-    evidence = read_evidence(state.evidence_dir)
+    evidence = read_evidence(state.evidence_dir, state.contract.operation.path)
     ran = [c for c in state.checks if c.outcome != "skipped"]
     crosscut = evidence.crosscut_checks(judged=bool(ran))
     checks = state.checks + crosscut

@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from .client import ClientSettings, HttpClient
 from .contract import Contract
 from .dataset import CreatedLedger, Dataset, Seeder, TestUsers
 from .errors import TargetUnusable
-from .evidence import EvidenceLog
+from .evidence import CrosscutOracle, EvidenceLog, recorder
 from .exchange import Exchange
 from .oracles.schema import ResponseValidator
 from .readonly import ReadOnlyDataset, read_listing
@@ -89,22 +90,22 @@ def start_reference_server(contract: Contract) -> Target:
     return Target(base_url=server.base_url, api_key=api_key, server=server)
 
 
-def preflight(http: HttpClient, probe_user: str, *, key_given: bool, read_only_user: str | None = None) -> Exchange:
+def preflight(api: ServiceApi, probe_user: str, *, key_given: bool, read_only_user: str | None = None) -> Exchange:
     """One plain list request, tried up to five times: is the target testable at all?
 
     ``read_only_user``: the existing user a read-only run reads; with no conversations there is nothing
     to judge, and the run ends here (exit 3).
     """
-    exchange = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+    exchange = api.list(user=probe_user, kind="preflight")
     for _ in range(4):
         if exchange.status_code is not None and exchange.status_code < 500:
             break
         time.sleep(0.5)
-        retry = http.send("GET", "/conversations", params=[("user", probe_user)], kind="preflight")
+        retry = api.list(user=probe_user, kind="preflight")
         if retry.attempts == 0:  # not sent (budget, or the target stopped answering): the last answer says why
             break
         exchange = retry
-    where = f"{http.settings.base_url}/conversations"
+    where = f"{api.http.settings.base_url}{api.operation.path}"
     status = exchange.status_code
     if status is None:
         raise TargetUnusable(f"cannot reach {where}: {exchange.error}")
@@ -121,13 +122,13 @@ def preflight(http: HttpClient, probe_user: str, *, key_given: bool, read_only_u
     if status >= 500:
         raise TargetUnusable(f"GET {where} answered {status} five times: the target cannot serve a plain list")
     if read_only_user is not None:
-        _has_conversations(http, read_only_user)
+        _has_conversations(api, read_only_user)
     return exchange
 
 
-def _has_conversations(http: HttpClient, user: str) -> None:
+def _has_conversations(api: ServiceApi, user: str) -> None:
     """TargetUnusable when the read-only user's first page is a valid, empty list: nothing to judge."""
-    first = http.send("GET", "/conversations", params=[("user", user)], kind="preflight")
+    first = api.list(user=user, kind="preflight")
     body = first.json_or_none() if first.status_code == 200 and not first.truncated else None
     if isinstance(body, dict) and body.get("data") == []:
         raise TargetUnusable(f"the read-only user {user!r} has no conversations: nothing to judge "
@@ -148,7 +149,7 @@ def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> T
                                      verify=settings.verify, max_requests=settings.max_requests),
                       record=target.preflight.append)
     try:
-        preflight(http, probe_user, key_given=bool(target.api_key),
+        preflight(ServiceApi(http, contract.operation), probe_user, key_given=bool(target.api_key),
                   read_only_user=settings.user if settings.read_only else None)
     except BaseException:
         target.close()
@@ -204,19 +205,27 @@ class RunState:
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
     _pool: ThreadPoolExecutor | None = None
+    _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _recorder(self) -> Callable[[Exchange], None]:
+        """Where this process' exchanges go: the evidence log, and the cross-cutting oracle beside it."""
+        if self.log is None:
+            self.log = EvidenceLog(self.evidence_dir)
+            self._record = recorder(self.log.record, CrosscutOracle(self.log, self.validator.crosscut,
+                                                                    self.contract.operation.path))
+        assert self._record is not None
+        return self._record
 
     def record_preflight(self) -> None:
         """The controller's preflight exchanges go into the evidence like any other (count, ROBUST-01)."""
-        if self.log is None:
-            self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        record = self._recorder()
         for exchange in self.target.preflight:
-            self.log.record(exchange)
+            record(exchange)
 
     def open_client(self) -> None:
         """The HTTP client, evidence log and (write mode) the background seeding of this process."""
-        if self.log is None:
-            self.log = EvidenceLog(self.evidence_dir, self.validator.crosscut)
+        record = self._recorder()
         rate_limit, max_requests = self.settings.rate_limit, self.settings.max_requests
         if max_requests:  # the controller's preflight spent part of the budget already
             max_requests = max(1, max_requests - self.preflight_requests)
@@ -234,9 +243,9 @@ class RunState:
                 max_requests=max_requests,
                 run_max_requests=self.settings.max_requests,
             ),
-            record=self.log.record,
+            record=record,
         )
-        self.api = ServiceApi(self.http)
+        self.api = ServiceApi(self.http, self.contract.operation)
 
     def start_seeding(self) -> None:
         """Make the test data in the background: the waits for distinct seconds overlap other checks."""

@@ -24,7 +24,7 @@ GENERATED = ("ROBUST-01", "SCHEMA-01", "USER-01", "LIMIT-02", "LIMIT-05", "SORT-
 def operation(contract):
     import schemathesis
 
-    return schemathesis.openapi.from_dict(contract.document)["/conversations"]["GET"]
+    return schemathesis.openapi.from_dict(contract.document)[contract.operation.path][contract.operation.method]
 
 
 def _wire_params(case, users):

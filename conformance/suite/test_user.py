@@ -165,22 +165,12 @@ def _listing_holding(api, contract, user, conversation_id):
     return next((p.exchange for p in walk.pages if conversation_id in p.ids), None)
 
 
-def _user_max_length(contract):
-    """maxLength of the ``user`` query parameter, if the spec gives one (written inline)."""
-    operation = (contract.document.get("paths") or {}).get("/conversations", {}).get("get", {})
-    for param in operation.get("parameters") or []:
-        if isinstance(param, dict) and param.get("name") == "user" and param.get("in") == "query":
-            value = (param.get("schema") or {}).get("maxLength")
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-    return None
-
-
 @pytest.mark.requirement("ROBUST-01", "USER-02")
 def test_odd_user_ids_are_answered_without_a_server_error(api, contract, dataset):
     """User ids that break backends (255+ characters, NUL, control characters, non-ASCII, + % / quotes): no 5xx"""
     ours = known_ids(dataset)
     soft = SoftChecks()
-    for what, user in strategies.odd_users(max_length=_user_max_length(contract)):
+    for what, user in strategies.odd_users(max_length=contract.operation.user_max_length):
         exchange = api.list(user=user, limit=contract.limit.maximum)
         if exchange.status_code is None or exchange.status_code == 429:
             soft.undecidable(Inconclusive(f"no answer to {exchange.describe()} (see ROBUST-01, or still throttled)"))
