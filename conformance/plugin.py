@@ -46,7 +46,7 @@ _CHECK_PROPERTY = "dify_conformance_check"
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background.
 _MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",
-                 "test_page", "test_schema", "test_stable", "test_data")
+                 "test_page", "test_schema", "test_stable", "test_data", "test_lifecycle")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser.getgroup("dify-conformance", "dify-conformance: the target and the run").addoption)
