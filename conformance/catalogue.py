@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Level", "Requirement", "REQUIREMENTS", "UnknownRequirement", "requirement", "is_known"]
+__all__ = ["Level", "Req", "Requirement", "REQUIREMENTS", "UnknownRequirement", "requirement", "is_known"]
 
 
 class Level(StrEnum):
@@ -17,16 +17,43 @@ class Level(StrEnum):
     SHOULD = "SHOULD"
 
 
+class Req(StrEnum):
+    """The requirement ids of the catalogue, as typed constants: ``Req.PAGE_01 == "PAGE-01"``."""
+
+    AUTH_01 = "AUTH-01"
+    USER_01 = "USER-01"
+    USER_02 = "USER-02"
+    LIMIT_01 = "LIMIT-01"
+    LIMIT_02 = "LIMIT-02"
+    LIMIT_03 = "LIMIT-03"
+    LIMIT_04 = "LIMIT-04"
+    LIMIT_05 = "LIMIT-05"
+    SORT_01 = "SORT-01"
+    SORT_02 = "SORT-02"
+    SORT_03 = "SORT-03"
+    PAGE_01 = "PAGE-01"
+    PAGE_02 = "PAGE-02"
+    PAGE_03 = "PAGE-03"
+    PAGE_04 = "PAGE-04"
+    SCHEMA_01 = "SCHEMA-01"
+    SCHEMA_02 = "SCHEMA-02"
+    SCHEMA_03 = "SCHEMA-03"
+    DATA_01 = "DATA-01"
+    DATA_02 = "DATA-02"
+    STABLE_01 = "STABLE-01"
+    ROBUST_01 = "ROBUST-01"
+
+
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    id: str
+    id: Req
     level: Level
     title: str
     needs_writes: bool = False  # skipped in --read-only mode
 
 
 def _r(id: str, level: str, title: str, *, needs_writes: bool = False) -> Requirement:
-    return Requirement(id, Level(level), title, needs_writes)
+    return Requirement(Req(id), Level(level), title, needs_writes)
 
 
 REQUIREMENTS: tuple[Requirement, ...] = (

@@ -188,8 +188,11 @@ def _cache_dir() -> Path:
 
 
 def _requirements(*, as_json: bool) -> int:
-    if as_json:
-        print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title} for r in REQUIREMENTS], indent=2))
+    from .registry import checks_serving
+
+    if as_json:  # with the checks that serve each requirement (conformance/registry.py)
+        print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title,
+                           "checks": [c.key for c in checks_serving(r.id)]} for r in REQUIREMENTS], indent=2))
         return EXIT_PASS
     for r in REQUIREMENTS:
         print(f"{r.id:10} {r.level.value:6} {r.title}")

@@ -19,17 +19,11 @@ from typing import Any
 
 from .contract import LIST_OPERATION
 from .exchange import Exchange
+from .registry import CROSSCUT
 from .results import CheckResult, Violation
 
-__all__ = ["EvidenceLog", "CrosscutOracle", "recorder", "EvidenceSummary", "read_evidence", "crosscut_violations",
-           "CROSSCUT_CHECKS"]
+__all__ = ["EvidenceLog", "CrosscutOracle", "recorder", "EvidenceSummary", "read_evidence", "crosscut_violations"]
 
-# The cross-cutting checks: requirement -> title of the synthetic check that reports it.
-CROSSCUT_CHECKS: dict[str, str] = {
-    "ROBUST-01": "ROBUST-01 no response of the whole run is a 5xx, a redirect or missing",
-    "SCHEMA-01": "SCHEMA-01 every 200 list response of the run is JSON and valid against the spec's schema",
-    "SCHEMA-02": "SCHEMA-02 every 200 list response of the run has every documented property",
-}
 _KEEP_PER_REQUIREMENT = 20  # violations kept per cross-cutting requirement per process
 
 
@@ -127,7 +121,8 @@ class EvidenceSummary:
         did, a clean record is no evidence of anything (a pass needs something judged), but a
         violation found is still reported."""
         checks = []
-        for requirement, title in CROSSCUT_CHECKS.items():
+        for check in CROSSCUT:
+            requirement, title = check.name, check.title
             violations = self.crosscut.get(requirement, [])
             observed = self.requests if requirement == "ROBUST-01" else self.list_successes
             count = self.crosscut_counts.get(requirement, 0)

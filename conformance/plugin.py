@@ -24,6 +24,7 @@ from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
 from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
+from .registry import check_named
 from .results import CheckResult, Violation
 from .runstate import STATE, RunInputs, RunState, Target, new_run_id, resolve_target
 from .settings import build_settings, settings_from_wire, settings_to_wire
@@ -198,10 +199,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)  # before -k selects: it matches the requirement ids too (-k PAGE, -k USER-02)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     problems = []
+    suite = Path(__file__).parent / "suite"
     for item in items:
+        registered = check_named(item.path.stem, getattr(item, "originalname", item.name))
+        if registered is not None:  # the suite's checks: their requirements come from the registry
+            item.add_marker(pytest.mark.requirement(*registered.serves))
+        elif item.path.parent == suite:
+            problems.append(f"{item.nodeid}: not in conformance/registry.py")
         ids = _requirements_of(item)
-        if not ids:
-            problems.append(f"{item.nodeid}: no @pytest.mark.requirement")
+        if not ids:  # a check of one's own (pytest -p conformance.plugin) names them with the marker
+            problems.append(f"{item.nodeid}: no requirement (register it, or mark it @pytest.mark.requirement)")
         problems += [f"{item.nodeid}: unknown requirement {i!r}" for i in ids if not is_known(i)]
         item.extra_keyword_matches.update(ids)
     if problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .catalogue import REQUIREMENTS, Level
+from .registry import is_generated
 from .results import CheckResult, RequirementStatus, Verdict, Waiver
 
 __all__ = ["judge", "verdict_of", "MAX_EVIDENCE"]
@@ -51,7 +52,7 @@ def judge(
 def _generated(check: CheckResult) -> bool:
     """Generated requests (schemathesis) come last as evidence: their values are noise around the fault,
     while the suite's own probes show it in the plainest request (sorted() is stable: False first)."""
-    return "test_generated" in check.check_id
+    return is_generated(check.check_id)
 
 
 def verdict_of(statuses: Iterable[RequirementStatus], stale: Sequence[Waiver]) -> Verdict:

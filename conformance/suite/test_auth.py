@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import secrets
 
-import pytest
-
 from conformance.checks import SoftChecks
 from conformance.client import NO_AUTH, BearerOverride
 from conformance.oracles import Inconclusive
@@ -33,7 +31,6 @@ def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None
     return cases
 
 
-@pytest.mark.requirement("AUTH-01")
 def test_requests_without_a_valid_key_are_refused_with_401(api, users, run_state):
     """Requests without the API key, or with a wrong one, get 401 and no data"""
     soft = SoftChecks()

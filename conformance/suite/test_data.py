@@ -19,7 +19,6 @@ def _listed_ids(api, contract, user, expected):
     return [i for page in walk.pages for i in page.ids], walk.pages[-1].exchange
 
 
-@pytest.mark.requirement("DATA-01", "PAGE-03")
 def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state, users):
     """A new conversation appears in its user's list; deleted, it is gone, and no longer a cursor"""
     seeder = run_state.seeder
@@ -63,7 +62,6 @@ def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state
     soft.finish()
 
 
-@pytest.mark.requirement("DATA-02")
 def test_a_new_message_or_a_rename_moves_a_conversation_up(api, contract, dataset):
     """After a new message or a rename, updated_at has advanced and the conversation leads -updated_at"""
     if not dataset.updates:

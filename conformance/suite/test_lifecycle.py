@@ -10,12 +10,7 @@ import pytest
 from conformance.checks import run_property
 from conformance.lifecycle.machine import LifecycleContext, run_lifecycle
 
-# Every requirement a lifecycle answer can break (see conformance/lifecycle/oracle.py).
-LIFECYCLE_REQUIREMENTS = ("PAGE-01", "PAGE-02", "PAGE-03", "SORT-01", "DATA-01", "DATA-02", "USER-02", "LIMIT-04",
-                          "STABLE-01")
 
-
-@pytest.mark.requirement(*LIFECYCLE_REQUIREMENTS)
 def test_the_conversation_lifecycle_matches_the_model(api, contract, run_state, users, profile):
     """Creates, messages, renames, deletes, pages and walks in random order match a model of the conversations"""
     if run_state.settings.read_only:

@@ -37,7 +37,6 @@ def bounded(contract):
     return contract.limit
 
 
-@pytest.mark.requirement("LIMIT-01", "LIMIT-04")
 def test_boundary_limits_are_served_exactly(api, dataset, bounded):
     """Each bound, its neighbour, the default, the total and its divisors: exactly min(limit, total) items"""
     soft = SoftChecks()
@@ -49,7 +48,6 @@ def test_boundary_limits_are_served_exactly(api, dataset, bounded):
     soft.finish()
 
 
-@pytest.mark.requirement("LIMIT-01", "LIMIT-04")
 def test_random_limits_are_served_exactly(api, dataset, bounded):
     """Random in-range limits: exactly min(limit, total) items, limit echoed (property)"""
 
@@ -60,7 +58,6 @@ def test_random_limits_are_served_exactly(api, dataset, bounded):
     run_property(served)
 
 
-@pytest.mark.requirement("LIMIT-03")
 def test_the_default_limit_applies(api, contract, dataset):
     """Without limit: min(default, total) items and the response says the default"""
     default = contract.limit.default

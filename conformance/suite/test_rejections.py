@@ -27,7 +27,6 @@ def _bounds_or_skip(contract):
         pytest.skip("the spec gives limit no minimum and maximum: nothing is out of range")
 
 
-@pytest.mark.requirement("LIMIT-02")
 def test_limits_outside_the_bounds_are_refused(api, contract, users):
     """Limits just, far and absurdly outside the spec's bounds get a 4xx"""
     _bounds_or_skip(contract)
@@ -38,7 +37,6 @@ def test_limits_outside_the_bounds_are_refused(api, contract, users):
     soft.finish()
 
 
-@pytest.mark.requirement("LIMIT-02")
 def test_random_limits_outside_the_bounds_are_refused(api, contract, users):
     """Random integers outside the bounds get a 4xx (property)"""
     _bounds_or_skip(contract)
@@ -51,7 +49,6 @@ def test_random_limits_outside_the_bounds_are_refused(api, contract, users):
     run_property(out_of_range)
 
 
-@pytest.mark.requirement("LIMIT-05")
 def test_limits_that_are_not_integers_are_refused(api, users):
     """Limits that are not integers (1.5, abc, NaN, ...) get a 4xx"""
     soft = SoftChecks()
@@ -60,7 +57,6 @@ def test_limits_that_are_not_integers_are_refused(api, users):
     soft.finish()
 
 
-@pytest.mark.requirement("LIMIT-05")
 def test_random_non_integer_limits_are_refused(api, users):
     """Random non-integer limits get a 4xx (property)"""
 
@@ -72,7 +68,6 @@ def test_random_non_integer_limits_are_refused(api, users):
     run_property(non_integer)
 
 
-@pytest.mark.requirement("SORT-03")
 def test_sort_values_outside_the_enum_are_refused(api, contract, users):
     """sort_by values outside the spec's enum (near misses and strangers) get a 4xx"""
     if not contract.sort.values:
@@ -83,7 +78,6 @@ def test_sort_values_outside_the_enum_are_refused(api, contract, users):
     soft.finish()
 
 
-@pytest.mark.requirement("SORT-03")
 def test_random_sort_values_outside_the_enum_are_refused(api, contract, users):
     """Random strings outside the enum get a 4xx (property)"""
     if not contract.sort.values:
@@ -97,7 +91,6 @@ def test_random_sort_values_outside_the_enum_are_refused(api, contract, users):
     run_property(outside_enum)
 
 
-@pytest.mark.requirement("USER-01")
 def test_a_missing_required_user_is_refused(api, contract, run_state):
     """Without the required user, a 4xx and no data (when the spec marks user required)"""
     if not contract.user_required:
@@ -114,7 +107,6 @@ def test_a_missing_required_user_is_refused(api, contract, run_state):
     soft.finish()
 
 
-@pytest.mark.requirement("PAGE-03")
 def test_a_cursor_naming_no_conversation_is_refused(api, contract, users):
     """A well-formed last_id that names nothing gets a 4xx, never a 5xx or a first page"""
     soft = SoftChecks()
@@ -123,7 +115,6 @@ def test_a_cursor_naming_no_conversation_is_refused(api, contract, users):
     soft.finish()
 
 
-@pytest.mark.requirement("PAGE-04")
 def test_malformed_cursors_are_refused(api, contract, users):
     """A last_id that cannot be a conversation id gets a 4xx"""
     values = strategies.malformed_cursors(contract.last_id_format)

@@ -44,7 +44,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("sort_value", values or ["(none)"], ids=[f"sort_by={v}" for v in values] or None)
 
 
-@pytest.mark.requirement("SORT-01")
 def test_each_sort_value_orders_by_its_field(api, contract, dataset, sort_value):
     """Items come ordered by the sort_by field, in its direction"""
     _enum(contract)
@@ -54,7 +53,6 @@ def test_each_sort_value_orders_by_its_field(api, contract, dataset, sort_value)
                              requirement="SORT-01", limit=contract.limit.maximum))
 
 
-@pytest.mark.requirement("SORT-02")
 def test_without_sort_by_the_default_order_applies(api, contract, dataset):
     """Without sort_by, items come in the spec's default order"""
     default = contract.sort.default

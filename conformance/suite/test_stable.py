@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from conformance.checks import SoftChecks
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
 
 
-@pytest.mark.requirement("STABLE-01")
 def test_repeated_requests_return_the_same_body(api, contract, dataset):
     """First pages under every sort, and a cursor page, asked twice: the same body"""
     soft = SoftChecks()

@@ -33,7 +33,6 @@ def _list_violations(user, sort_by, page, exchange, own, deleted):
     return found
 
 
-@pytest.mark.requirement("USER-01")
 def test_a_missing_optional_user_sees_none_of_the_test_data(api, contract, dataset):
     """Without user (optional in the spec): 200 holding none of the test users' conversations"""
     if contract.user_required:
@@ -57,7 +56,6 @@ def test_a_missing_optional_user_sees_none_of_the_test_data(api, contract, datas
     soft.finish()
 
 
-@pytest.mark.requirement("USER-02")
 def test_each_users_list_holds_only_their_conversations(api, contract, dataset):
     """The main user and a near-identical twin see only their own conversations, under every sort"""
     if not dataset.owner_known:
@@ -101,7 +99,6 @@ def _read_only_overlap(dataset):
     return found
 
 
-@pytest.mark.requirement("USER-02")
 def test_near_identical_user_ids_see_no_test_data(api, contract, dataset):
     """Ids a sloppy match would confuse (LIKE wildcards, prefixes, case, full-width, accents) see nothing of ours"""
     ours = known_ids(dataset)
@@ -118,7 +115,6 @@ def test_near_identical_user_ids_see_no_test_data(api, contract, dataset):
     soft.finish()
 
 
-@pytest.mark.requirement("USER-02", "PAGE-03")
 def test_another_users_conversation_is_no_cursor(api, contract, dataset):
     """Another user's conversation id as last_id: a 4xx (PAGE-03), and never that user's data (USER-02)"""
     if not dataset.twin_ids:
@@ -165,7 +161,6 @@ def _listing_holding(api, contract, user, conversation_id):
     return next((p.exchange for p in walk.pages if conversation_id in p.ids), None)
 
 
-@pytest.mark.requirement("ROBUST-01", "USER-02")
 def test_odd_user_ids_are_answered_without_a_server_error(api, contract, dataset):
     """User ids that break backends (255+ characters, NUL, control characters, non-ASCII, + % / quotes): no 5xx"""
     ours = known_ids(dataset)
@@ -190,7 +185,6 @@ def test_odd_user_ids_are_answered_without_a_server_error(api, contract, dataset
     soft.finish()
 
 
-@pytest.mark.requirement("DATA-01", "USER-02")
 def test_non_ascii_and_special_character_users_see_exactly_their_conversations(api, contract, dataset):
     """Users with non-ASCII and URL-special characters in their ids are listed exactly their own conversations"""
     if not dataset.owned_ids:
