@@ -24,6 +24,7 @@ import urllib3
 
 from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
+from .results import Stop
 
 __all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED", "Breaker",
            "budget_spent_reason", "BUDGET_SPENT", "ALWAYS_SENT_KINDS"]
@@ -160,6 +161,13 @@ class HttpClient:
         self.refused = 0  # sends not put on the wire: the request budget was spent or the target stopped answering
         self.budget_spent = False  # a send was refused for the request budget
         self._count_lock = threading.Lock()
+
+    @property
+    def stop_kind(self) -> Stop | None:
+        """What keeps this client from sending, as a kind: the target stopped answering, or the budget."""
+        if self.breaker.reason is not None:
+            return "target-stopped"
+        return "request-budget" if self.budget_spent else None
 
     @property
     def stopped(self) -> str | None:

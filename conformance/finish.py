@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .client import BUDGET_SPENT
 from .contract import Contract
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
 from .reports import REPORT_NAMES, REPORT_WRITERS
-from .results import RequirementStatus, RunResult, Waiver
+from .results import CheckResult, RequirementStatus, RunResult, Stop, Waiver
 from .runstate import RunState
 from .settings import Settings
 from .verdict import judge, verdict_of
@@ -43,7 +42,7 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     verdict = verdict_of(statuses, stale)
     reason = None
     notes = _merged_notes(evidence.notes)
-    budget = any("time budget" in (c.reason or "") for c in state.checks)
+    stops = {c.stopped for c in state.checks if c.stopped}
     broken = [c for c in state.checks if c.outcome == "error"]
     if broken:
         reason = f"{broken[0].reason} (in {broken[0].check_id}); please report it"
@@ -54,12 +53,12 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     elif interrupted:
         reason = (f"the run did not complete (pytest exit status {pytest_status}: interrupted outside a check, "
                   "or the suite could not be collected)")
-    elif budget or state.budget_exhausted:
+    elif "time-budget" in stops:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
-    elif state.request_budget_spent and _must_unjudged(statuses, BUDGET_SPENT):
+    elif _must_unjudged(statuses, state.checks, "request-budget"):
         reason = f"the request budget of {state.settings.max_requests} (--max-requests) was spent before every check"
-    elif state.target_unresponsive and _must_unjudged(statuses, "stopped answering"):
-        reason = f"{state.target_unresponsive}; the checks after that were not judged"
+    elif _must_unjudged(statuses, state.checks, "target-stopped"):
+        reason = f"{state.target_unresponsive or 'the target stopped answering'}; the checks after that were not judged"
     elif not ran:
         reason = "no check ran"
     if reason:
@@ -112,9 +111,10 @@ def _no_certification(state: RunState, run: RunResult) -> str | None:
     return None
 
 
-def _must_unjudged(statuses: list[RequirementStatus], why: str) -> bool:
-    """A MUST requirement was left skipped for this reason (a fragment of its skip reason)."""
-    return any(s.level == "MUST" and s.status == "skipped" and why in (s.reason or "") for s in statuses)
+def _must_unjudged(statuses: list[RequirementStatus], checks: list[CheckResult], stop: Stop) -> bool:
+    """A MUST requirement was left skipped, and a check serving it was cut short by this ``stop``."""
+    stopped = {r for c in checks if c.stopped == stop for r in c.requirements}
+    return any(s.level == "MUST" and s.status == "skipped" and s.id in stopped for s in statuses)
 
 
 def _merged_notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:

@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
+_STOPPED = pytest.StashKey["Stop | None"]()  # what kept a check from running (typed, never read from reasons)
 _CHECK_PROPERTY = "dify_conformance_check"
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background.
@@ -231,10 +232,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state.settings.read_only and ids and all(requirement(i).needs_writes for i in ids):
         pytest.skip("read-only run: this requirement needs writes to the target")
     if time.time() > state.deadline:
-        state.budget_exhausted = True
+        item.stash[_STOPPED] = "time-budget"
         pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
     if state.http is not None:  # --max-requests spent, or the target stopped answering: nothing more is sent
         if state.http.stopped:
+            item.stash[_STOPPED] = state.http.stop_kind
             pytest.skip(f"{state.http.stopped} before this check started")
         item.stash[_REFUSED_BEFORE] = state.http.refused
 
@@ -280,9 +282,11 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
     params = f" [{item.callspec.id}]" if hasattr(item, "callspec") else ""
     result = CheckResult(check_id=item.nodeid, name=f"{' '.join(ids)} {doc}{params}", requirements=ids,
-                         outcome=report.outcome, duration_s=round(report.duration, 3))
+                         outcome=report.outcome, duration_s=round(report.duration, 3),
+                         stopped=item.stash.get(_STOPPED, None))
     refused = state.http.refused - item.stash.get(_REFUSED_BEFORE, state.http.refused) if state.http else 0
     if refused and state.http is not None and state.http.stopped and settle_unsent(result, call, state.http.stopped):
+        result.stopped = state.http.stop_kind
         return result  # what was not sent was not judged
     if report.skipped:
         longrepr = report.longrepr

@@ -18,11 +18,14 @@ __all__ = [
     "SpecInfo",
     "RunResult",
     "Outcome",
+    "Stop",
     "Status",
     "Verdict",
 ]
 
 Outcome = Literal["passed", "failed", "skipped", "error"]  # error: the check itself broke (a suite bug)
+# Why a check was cut short by the run rather than judged: typed, so the verdict never reads reasons.
+Stop = Literal["time-budget", "request-budget", "target-stopped", "interrupted"]
 Status = Literal["passed", "failed", "waived", "skipped"]
 Verdict = Literal["pass", "fail", "error"]
 
@@ -74,6 +77,7 @@ class CheckResult:
     reason: str | None = None  # why skipped, or what broke a check that did not finish
     duration_s: float = 0.0
     replay: str | None = None  # how to replay a hypothesis failure
+    stopped: Stop | None = None  # the run's limit that kept this check from being judged, if one did
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

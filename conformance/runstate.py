@@ -197,7 +197,6 @@ class RunState:
     _read_only_dataset: ReadOnlyDataset | None = None
     checks: list[CheckResult] = field(default_factory=list)  # controller: every check result
     fatal: str | None = None  # why the verdict is error
-    budget_exhausted: bool = False
     interrupted: bool = False  # Ctrl-C or SIGTERM stopped the checks
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by the CLI's signal handler
     selection: str | None = None  # how the user filtered the checks (-k, -m, node ids), if they did
@@ -282,13 +281,6 @@ class RunState:
                     users, listing.ids, other.ids if other else (), 0.0, time.time(), owner_known=False,
                     listing=listing, other=other, window=window)
             return self._read_only_dataset
-
-    @property
-    def request_budget_spent(self) -> bool:
-        """A request was not sent because --max-requests was reached (here, or in a worker's check)."""
-        from .client import BUDGET_SPENT
-
-        return bool(self.http and self.http.budget_spent) or any(BUDGET_SPENT in (c.reason or "") for c in self.checks)
 
     @property
     def target_unresponsive(self) -> str | None:
