@@ -152,6 +152,7 @@ class HttpClient:
         self._pacer = _Pacer(settings.rate_limit)
         self._secrets: list[str] = []
         self._secrets_lock = threading.Lock()
+        self._log_guard = _LogGuard()  # this client's secrets out of the HTTP libraries' logs, until close()
         if settings.api_key:
             self._hide(settings.api_key)
         self.throttled = 0  # 429 answers seen
@@ -196,13 +197,14 @@ class HttpClient:
 
     def close(self) -> None:
         self._session.close()
+        self._log_guard.remove()
 
     def _hide(self, secret: str) -> None:
         """Redact ``secret`` from now on: as sent, and as a URL's path or query would carry it."""
         forms = {secret, quote(secret, safe=""), quote_plus(secret)}
         with self._secrets_lock:  # longest first: no partial leftovers
             self._secrets = sorted(set(self._secrets) | forms, key=len, reverse=True)
-        _LOG_GUARD.add(forms)
+        self._log_guard.add(forms)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -418,6 +420,13 @@ class _LogGuard(logging.Filter):
                     logging.getLogger(name).addFilter(self)
                 self._installed = True
 
+    def remove(self) -> None:
+        with self._lock:
+            if self._installed:
+                for name in self.LOGGERS:
+                    logging.getLogger(name).removeFilter(self)
+                self._installed = False
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             text = record.getMessage()
@@ -432,8 +441,6 @@ class _LogGuard(logging.Filter):
         record.exc_info, record.exc_text, record.stack_info = None, None, None  # no traceback on the terminal
         return True
 
-
-_LOG_GUARD = _LogGuard()
 
 
 def _is_http_date(value: str) -> bool:
