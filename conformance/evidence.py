@@ -63,6 +63,10 @@ class EvidenceLog:
         """A cross-cutting violation: counted always, its evidence kept for the first few."""
         self._write({"violated": requirement, "violation": kept.to_dict() if kept else None})
 
+    def check(self, result: CheckResult) -> None:
+        """A check's result: the controller gathers them from every process' log."""
+        self._write({"check": result.to_dict()})
+
     def note(self, kind: str, data: dict[str, Any]) -> None:
         """A run note (cleanup failures, throttling, seeding facts) for the controller to report."""
         self._write({"note": kind, "data": data})
@@ -115,6 +119,7 @@ class EvidenceSummary:
     crosscut_counts: dict[str, int] = field(default_factory=dict)
     list_successes: int = 0
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)  # every check of every process
 
     def crosscut_checks(self, *, judged: bool = True) -> list[CheckResult]:
         """One check per cross-cutting requirement. ``judged``: some check of the suite ran; when none
@@ -144,6 +149,8 @@ def read_evidence(directory: Path, list_path: str = LIST_OPERATION.path) -> Evid
     for line in iter_lines(directory):
         if "note" in line:
             summary.notes.append((line["note"], line["data"]))
+        elif "check" in line:
+            summary.checks.append(CheckResult.from_dict(line["check"]))
         elif "violated" in line:
             requirement = line["violated"]
             summary.crosscut_counts[requirement] = summary.crosscut_counts.get(requirement, 0) + 1

@@ -35,15 +35,15 @@ _EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_TARGET}
 
 def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int:
     evidence = read_evidence(state.evidence_dir, state.contract.operation.path)
-    ran = [c for c in state.checks if c.outcome != "skipped"]
+    ran = [c for c in evidence.checks if c.outcome != "skipped"]
     crosscut = evidence.crosscut_checks(judged=bool(ran))
-    checks = state.checks + crosscut
+    checks = evidence.checks + crosscut
     statuses, stale = judge(checks, state.waivers)
     verdict = verdict_of(statuses, stale)
     reason = None
     notes = _merged_notes(evidence.notes)
-    stops = {c.stopped for c in state.checks if c.stopped}
-    broken = [c for c in state.checks if c.outcome == "error"]
+    stops = {c.stopped for c in evidence.checks if c.stopped}
+    broken = [c for c in evidence.checks if c.outcome == "error"]
     if broken:
         reason = f"{broken[0].reason} (in {broken[0].check_id}); please report it"
     elif "seeding_failed" in notes:
@@ -55,10 +55,11 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
                   "or the suite could not be collected)")
     elif "time-budget" in stops:
         reason = f"the time budget of {state.settings.time_budget_s:g} s ran out before every check ran"
-    elif _must_unjudged(statuses, state.checks, "request-budget"):
+    elif _must_unjudged(statuses, evidence.checks, "request-budget"):
         reason = f"the request budget of {state.settings.max_requests} (--max-requests) was spent before every check"
-    elif _must_unjudged(statuses, state.checks, "target-stopped"):
-        reason = f"{state.target_unresponsive or 'the target stopped answering'}; the checks after that were not judged"
+    elif _must_unjudged(statuses, evidence.checks, "target-stopped"):
+        stopped = notes.get("target_stopped", {}).get("reason") or "the target stopped answering"
+        reason = f"{stopped}; the checks after that were not judged"
     elif not ran:
         reason = "no check ran"
     if reason:

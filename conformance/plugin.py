@@ -7,7 +7,6 @@ resolved and checked once, by the controller, before any test runs.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import UTC, datetime
@@ -44,7 +43,6 @@ __all__ = [
 
 _REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
 _STOPPED = pytest.StashKey["Stop | None"]()  # what kept a check from running (typed, never read from reasons)
-_CHECK_PROPERTY = "dify_conformance_check"
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background.
 _MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",
@@ -97,7 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if inputs is not None:
         state.interrupt = inputs.interrupt
     if workerinput is None:
-        config.pluginmanager.register(_CheckCollector(state), "dify-conformance-checks")
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
             config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")
         from .progress import Progress  # which group runs, requests so far: on the terminal of the controller
@@ -266,7 +263,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
         state = item.config.stash[STATE]
         result = _check_result(item, call, report, state)
-        report.user_properties.append((_CHECK_PROPERTY, json.dumps(result.to_dict())))
+        state.record_check(result)
         if result.outcome == "failed" and state.http is not None:
             text = "\n".join(_render_failure(result))
             report.longrepr = state.http.redact(text)
@@ -352,18 +349,6 @@ def _render_failure(result: CheckResult) -> list[str]:
     return lines
 
 
-class _CheckCollector:
-    """Controller: gathers every check result, from this process or from xdist workers."""
-
-    def __init__(self, state: RunState) -> None:
-        self.state = state
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == _CHECK_PROPERTY:
-                self.state.checks.append(CheckResult.from_dict(json.loads(str(value))))
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from .finish import finish_run
@@ -382,6 +367,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if state.http is not None and state.http.throttled:
                 state.log.note("throttled", {"responses_429": state.http.throttled,
                                              "waited_s": round(state.http.throttle_wait_s, 2)})
+            if state.http is not None and state.http.breaker.reason:
+                state.log.note("target_stopped", {"reason": state.http.breaker.reason})
             if state.seeder is not None:
                 state.log.note("seeding", {"waited_for_seconds_s": round(state.seeder.waited_s, 2)})
             if state.seeding is not None and state.seeding.done() and state.seeding.exception() is None:

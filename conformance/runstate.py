@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import secrets
 import threading
 import time
@@ -195,7 +194,6 @@ class RunState:
     seeding: Future[Dataset] | None = None
     seeder: Seeder | None = None
     _read_only_dataset: ReadOnlyDataset | None = None
-    checks: list[CheckResult] = field(default_factory=list)  # controller: every check result
     fatal: str | None = None  # why the verdict is error
     interrupted: bool = False  # Ctrl-C or SIGTERM stopped the checks
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by the CLI's signal handler
@@ -282,16 +280,11 @@ class RunState:
                     listing=listing, other=other, window=window)
             return self._read_only_dataset
 
-    @property
-    def target_unresponsive(self) -> str | None:
-        """Why requests stopped being sent because the target stopped answering (here, or in a worker), or None."""
-        if self.http is not None and self.http.breaker.reason:
-            return self.http.breaker.reason
-        for check in self.checks:  # a worker's reason, without what the check adds ("... before this check started")
-            found = re.search(r"the target stopped answering: .*?\(last: [^)]*\)", check.reason or "")
-            if found:
-                return found.group(0)
-        return None
+    def record_check(self, result: CheckResult) -> None:
+        """One check's result, as an event of this process' log (the controller reads them all)."""
+        self._recorder()
+        assert self.log is not None
+        self.log.check(result)
 
     def seeding_error(self) -> str | None:
         """Why the test data could not be made, once the seeding has ended; None if it worked or never ran."""
