@@ -9,6 +9,8 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,3 +173,26 @@ def reference(key: str) -> Callable[..., ReferenceServer]:
     yield start
     for server in started:
         server.close()
+
+
+def peak_rss_run(report_dir: Path, key: str, *args: str) -> tuple[SuiteRun, int]:
+    """The CLI in a subprocess, watching its peak resident memory (VmHWM, kB) while it runs."""
+    process = spawn_cli(report_dir, key, *args)
+    peak = [0]
+
+    def watch() -> None:
+        status = Path(f"/proc/{process.pid}/status")
+        while process.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    run = finish(process, report_dir)
+    watcher.join(5)
+    return run, peak[0]

@@ -5,15 +5,11 @@ ends or a cursor that loops back fails PAGE-01/PAGE-02 and the run still reaches
 
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.selftest.conftest import SuiteRun
-
-from .conftest import REQUEST_HEAVY, finish, leaks, spawn_cli, tracebacks
+from .conftest import REQUEST_HEAVY, leaks, peak_rss_run, tracebacks
 from .servers import Reply, TestServer, Upstream, endless
 
 pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
@@ -54,29 +50,6 @@ def test_requests_slower_than_the_timeout_are_cut_and_reported(cli, key, referen
     _assert_clean(run, key)
 
 
-def _peak_rss_run(report_dir: Path, key: str, *args: str) -> tuple[SuiteRun, int]:
-    """The CLI in a subprocess, watching its peak resident memory (VmHWM, kB) while it runs."""
-    process = spawn_cli(report_dir, key, *args)
-    peak = [0]
-
-    def watch() -> None:
-        status = Path(f"/proc/{process.pid}/status")
-        while process.poll() is None:
-            try:
-                for line in status.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak[0] = max(peak[0], int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.1)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    run = finish(process, report_dir)
-    watcher.join(5)
-    return run, peak[0]
-
-
 def test_huge_endless_and_dripping_bodies_are_cut_and_reported(tmp_path, key, reference):
     upstream = Upstream(reference().base_url)
     served: dict[str, int] = {"endless": 0, "50mb": 0, "drip": 0}
@@ -104,7 +77,7 @@ def test_huge_endless_and_dripping_bodies_are_cut_and_reported(tmp_path, key, re
 
     with TestServer(app) as target:
         start = time.monotonic()
-        run, peak_kb = _peak_rss_run(tmp_path / "run" / "reports", key, "--base-url", target.base_url,
+        run, peak_kb = peak_rss_run(tmp_path / "run" / "reports", key, "--base-url", target.base_url,
                                      "--timeout", "2", "--seed", "3", *REQUEST_HEAVY)
         elapsed = time.monotonic() - start
     assert served == {"endless": 3, "50mb": 2, "drip": 2}, served

@@ -5,15 +5,13 @@ client sends nothing more, the checks left are skipped with that reason, and the
 
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from conformance.client import ClientSettings, HttpClient
 
-from .conftest import finish, leaks, spawn_cli, tracebacks
+from .conftest import finish, leaks, peak_rss_run, spawn_cli, tracebacks
 from .servers import Hang, Reply, TestServer, Upstream, endless, json_reply
 
 pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
@@ -162,7 +160,7 @@ def test_list_responses_of_64_mib_end_the_run_in_bounded_time_and_memory(tmp_pat
 
     with TestServer(app) as target:
         start = time.monotonic()
-        run, peak_kb = _peak_rss_run(tmp_path / "reports", key, "--base-url", target.base_url, "--timeout",
+        run, peak_kb = peak_rss_run(tmp_path / "reports", key, "--base-url", target.base_url, "--timeout",
                                      str(TIMEOUT), "--seed", "4")
         elapsed = time.monotonic() - start
         lists = [r for r in target.requests if r.is_list()]
@@ -173,26 +171,3 @@ def test_list_responses_of_64_mib_end_the_run_in_bounded_time_and_memory(tmp_pat
     assert elapsed < 60, f"{elapsed:.0f} s for {len(lists)} list requests"
     assert len(lists) <= 20, len(lists)
     assert 0 < peak_kb < 400 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
-
-
-def _peak_rss_run(report_dir: Path, key: str, *args: str):
-    """The CLI in a subprocess, watching its peak resident memory (VmHWM, kB) while it runs."""
-    process = spawn_cli(report_dir, key, *args)
-    peak = [0]
-
-    def watch() -> None:
-        status = Path(f"/proc/{process.pid}/status")
-        while process.poll() is None:
-            try:
-                for line in status.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak[0] = max(peak[0], int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.1)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    run = finish(process, report_dir)
-    watcher.join(5)
-    return run, peak[0]
