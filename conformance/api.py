@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TypedDict
 from urllib.parse import quote
 
 from .client import KEY, Auth, HttpClient
 from .contract import LIST_OPERATION, ListOperation
 from .exchange import Exchange
 
-__all__ = ["ServiceApi", "conversation_id_of"]
+__all__ = ["ServiceApi", "ListParams", "conversation_id_of"]
+
+
+class ListParams(TypedDict, total=False):
+    """The query parameters of :meth:`ServiceApi.list`, for checks that build a request before sending it."""
+
+    user: str | None
+    limit: int | str | None
+    sort_by: str | None
+    last_id: str | None
 
 
 class ServiceApi:

@@ -95,7 +95,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     _r("ROBUST-01", "MUST", "No request, well-formed or not, is answered with a 5xx."),
 )
 
-_BY_ID = {r.id: r for r in REQUIREMENTS}
+_BY_ID: dict[str, Requirement] = {r.id: r for r in REQUIREMENTS}  # Req is a str: looked up by either
 
 
 class UnknownRequirement(KeyError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from typing import NoReturn
 
 import pytest
 
@@ -44,7 +45,7 @@ def expect(violations: Iterable[Violation]) -> None:
         raise ConformanceFailure(found)
 
 
-def inconclusive(reason: str) -> None:
+def inconclusive(reason: str) -> NoReturn:
     """End the check as skipped: the evidence cannot decide it (another requirement owns the cause)."""
     pytest.skip(f"inconclusive: {reason}")
 
@@ -97,6 +98,9 @@ def run_property(test: Callable[[], None]) -> None:
         inconclusive("no example could be decided: the responses were server errors or unusable (see ROBUST-01)")
 
 
+_PRINTER = "RepresentationPrinter"
+
+
 @contextlib.contextmanager
 def _printed_examples() -> Iterator[None]:
     """Hypothesis' own printer for the failing example, so that its values are shown.
@@ -107,12 +111,13 @@ def _printed_examples() -> Iterator[None]:
     from hypothesis import core
     from hypothesis.vendor import pretty
 
-    swapped = core.RepresentationPrinter
-    core.RepresentationPrinter = pretty.RepresentationPrinter  # type: ignore[misc]
+    # hypothesis.core does not export the name, so it is swapped by name.
+    swapped = getattr(core, _PRINTER)
+    setattr(core, _PRINTER, pretty.RepresentationPrinter)
     try:
         yield
     finally:
-        core.RepresentationPrinter = swapped  # type: ignore[misc]
+        setattr(core, _PRINTER, swapped)
 
 
 def settle_unsent(result: CheckResult, call: pytest.CallInfo[None], stopped: str) -> bool:

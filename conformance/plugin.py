@@ -24,7 +24,7 @@ from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
 from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
 from .registry import check_named
-from .results import CheckResult, Violation
+from .results import CheckResult, Stop, Violation
 from .runstate import STATE, RunInputs, RunState, Target, new_run_id, resolve_target
 from .settings import build_settings, settings_from_wire, settings_to_wire
 from .waivers import load_waivers
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
-_STOPPED = pytest.StashKey["Stop | None"]()  # what kept a check from running (typed, never read from reasons)
+_STOPPED = pytest.StashKey[Stop | None]()  # what kept a check from running (typed, never read from reasons)
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background.
 _MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",

@@ -7,11 +7,15 @@ In hypothesis' style: valid and invalid generators kept apart, keyword arguments
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
 from .contract import LimitRule, SortRule
 from .oracles.params import classify_limit
+
+if TYPE_CHECKING:  # hypothesis' own name for the Unicode categories it accepts
+    from hypothesis.internal.charmap import CategoryName
 
 __all__ = [
     "boundary_limits",
@@ -27,6 +31,7 @@ __all__ = [
     "odd_users",
 ]
 
+_CONTROL_CHARACTERS: tuple[CategoryName, ...] = ("Cc",)
 NON_INTEGER_LIMITS: tuple[str, ...] = ("abc", "1.5", "2.5", "ten", "0x10", "NaN", "true", "1 2", "[]", "5a")
 
 
@@ -100,7 +105,8 @@ def sort_values_outside(rule: SortRule) -> st.SearchStrategy[str]:
     """Strings outside the enum (trimmed, too: a padded enum value obliges nothing)."""
     enum = set(rule.values)
     near = st.sampled_from(invalid_sort_values(rule))
-    text = st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1, max_size=20)
+    text = st.text(alphabet=st.characters(codec="ascii", exclude_categories=_CONTROL_CHARACTERS),
+                   min_size=1, max_size=20)
     return (near | text).filter(lambda v: v.strip() not in enum and v.strip() != "")
 
 

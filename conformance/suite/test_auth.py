@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import secrets
 
+from conformance.api import ServiceApi
 from conformance.checks import SoftChecks
 from conformance.client import NO_AUTH, BearerOverride
+from conformance.dataset import TestUsers
 from conformance.oracles import Inconclusive
 from conformance.oracles.rejection import rejection_violations
+from conformance.runstate import RunState
 
 
 def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None]]:
@@ -31,7 +34,8 @@ def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None
     return cases
 
 
-def test_requests_without_a_valid_key_are_refused_with_401(api, users, run_state):
+def test_requests_without_a_valid_key_are_refused_with_401(api: ServiceApi, users: TestUsers,
+                                                           run_state: RunState) -> None:
     """Requests without the API key, or with a wrong one, get 401 and no data"""
     soft = SoftChecks()
     known = {cid for _, cid in run_state.ledger.items()}

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.api import ServiceApi
 from conformance.checks import SoftChecks, expect, inconclusive
-from conformance.dataset import SeedingError
+from conformance.contract import Contract
+from conformance.dataset import Dataset, SeedingError, TestUsers
+from conformance.exchange import Exchange
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
 from conformance.probes import refused
+from conformance.results import Violation
+from conformance.runstate import RunState
 from conformance.walker import page_bound, walk_pages
 
 
-def _listed_ids(api, contract, user, expected):
+def _listed_ids(api: ServiceApi, contract: Contract, user: str, expected: int) -> tuple[list[str], Exchange]:
     limit = contract.limit.maximum or contract.limit.default
     walk = walk_pages(api, user=user, sort_by=None, limit=limit, effective_sort="", effective_limit=limit or 0,
                       bound=page_bound(expected))
     return [i for page in walk.pages for i in page.ids], walk.pages[-1].exchange
 
 
-def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state, users):
+def test_a_created_conversation_is_listed_until_deleted(api: ServiceApi, contract: Contract, run_state: RunState,
+                                                        users: TestUsers) -> None:
     """A new conversation appears in its user's list; deleted, it is gone, and no longer a cursor"""
     seeder = run_state.seeder
     if seeder is None:
@@ -62,7 +68,8 @@ def test_a_created_conversation_is_listed_until_deleted(api, contract, run_state
     soft.finish()
 
 
-def test_a_new_message_or_a_rename_moves_a_conversation_up(api, contract, dataset):
+def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, contract: Contract,
+                                                           dataset: Dataset) -> None:
     """After a new message or a rename, updated_at has advanced and the conversation leads -updated_at"""
     if not dataset.updates:
         pytest.skip("no updates in this run")
@@ -75,7 +82,7 @@ def test_a_new_message_or_a_rename_moves_a_conversation_up(api, contract, datase
     by_id = {item["id"]: item for item in page.items}
     gone = set(dataset.deleted_ids)  # listed anyway, they are DATA-01's: here they would push others down
     ids = [i for i in page.ids if i not in gone]
-    found = []
+    found: list[Violation] = []
     for update in dataset.updates:
         item = by_id.get(update.conversation_id)
         now, before = (item or {}).get("updated_at"), update.updated_at_before

@@ -5,27 +5,43 @@ LIMIT-02, LIMIT-05, SORT-03). Schemathesis' verdicts are mapped, see oracles/st_
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 from hypothesis import Phase, given, settings
 
+from conformance.api import ServiceApi
 from conformance.checks import expect, run_property
+from conformance.contract import Contract
+from conformance.dataset import TestUsers
+from conformance.exchange import Exchange
 from conformance.oracles import Inconclusive, violation
-from conformance.oracles.params import rejection_obligations
+from conformance.oracles.params import Obligation, rejection_obligations
 from conformance.oracles.rejection import rejection_violations
+from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.st_verdicts import SCHEMATHESIS_CHECKS, requirement_for_failure
+from conformance.profiles import Profile
+from conformance.results import Violation
+
+if TYPE_CHECKING:  # schemathesis is imported where it is used: collecting this module stays cheap
+    from schemathesis import APIOperation, Case
+
+    # schemathesis' operation map hands out its operations, and their cases, with type parameters left open
+    Operation = APIOperation[Any, Any, Any, Any]
+    GeneratedCase = Case[Operation]
 
 
 @pytest.fixture(scope="module")
-def operation(contract):
+def operation(contract: Contract) -> Operation:
     import schemathesis
 
     return schemathesis.openapi.from_dict(contract.document)[contract.operation.path][contract.operation.method]
 
 
-def _wire_params(case, users):
+def _wire_params(case: GeneratedCase, users: TestUsers) -> list[tuple[str, str]]:
     """The query exactly as it goes on the wire; a generated user becomes one of this run's own."""
     kwargs = case.as_transport_kwargs(base_url="http://target.invalid")
     url = requests.Request("GET", kwargs["url"], params=kwargs.get("params")).prepare().url or ""
@@ -33,7 +49,8 @@ def _wire_params(case, users):
     return [(k, f"{users.scratch}-gen-{v}" if k == "user" else v) for k, v in params]
 
 
-def _schemathesis_verdicts(case, exchange, obligations, validator):
+def _schemathesis_verdicts(case: GeneratedCase, exchange: Exchange, status: int, obligations: Sequence[Obligation],
+                           validator: ResponseValidator) -> list[Violation]:
     from schemathesis import checks
     from schemathesis.core.failures import FailureGroup
     from schemathesis.core.transport import Response
@@ -41,23 +58,23 @@ def _schemathesis_verdicts(case, exchange, obligations, validator):
 
     functions = [getattr(checks, n, None) or getattr(openapi_checks, n) for n in SCHEMATHESIS_CHECKS]
     request = requests.Request("GET", exchange.url, headers=dict(exchange.request_headers)).prepare()
-    headers = {}
+    headers: dict[str, list[str]] = {}
     for name, value in exchange.response_headers:
         headers.setdefault(name.lower(), []).append(value)
-    response = Response(status_code=exchange.status_code, headers=headers, content=exchange.body,
+    response = Response(status_code=status, headers=headers, content=exchange.body,
                         request=request, elapsed=exchange.elapsed_s, verify=True)
     try:
         case.validate_response(response, checks=functions)
     except FailureGroup as group:
-        failures = list(group.exceptions)
+        failures: list[Exception] = list(group.exceptions)
     except Exception as single:  # a single failure is raised as itself
         failures = [single]
     else:
         return []
     confirmed = bool(validator.schema_violations(exchange))
-    found = []
+    found: list[Violation] = []
     for failure in failures:
-        requirement = requirement_for_failure(type(failure).__name__, exchange.status_code, obligations, confirmed)
+        requirement = requirement_for_failure(type(failure).__name__, status, obligations, confirmed)
         if requirement:
             why = obligations[0][1] if requirement == (obligations[0][0] if obligations else None) else ""
             found.append(violation(requirement, f"schemathesis {getattr(failure, 'code', '')} "
@@ -66,25 +83,27 @@ def _schemathesis_verdicts(case, exchange, obligations, validator):
     return found
 
 
-def _judge(api, contract, validator, users, case):
+def _judge(api: ServiceApi, contract: Contract, validator: ResponseValidator, users: TestUsers,
+           case: GeneratedCase) -> None:
     params = _wire_params(case, users)
     exchange = api.list_raw(params)
     if exchange.status_code is None:
         return  # ROBUST-01 records it; nothing else to judge
     obligations = rejection_obligations(params, contract)
-    found = []
+    found: list[Violation] = []
     for requirement, why in obligations:
         # A 5xx or a lasting 429 leaves the refusal unknown: ROBUST-01 (or nothing) judges it.
         with contextlib.suppress(Inconclusive):
             found += rejection_violations(exchange, requirement, why)
-    found += _schemathesis_verdicts(case, exchange, obligations, validator)
+    found += _schemathesis_verdicts(case, exchange, exchange.status_code, obligations, validator)
     # One violation per requirement and exchange: ours and schemathesis' may say the same.
     unique = {(v.requirement, v.request): v for v in found}
     expect(unique.values())
 
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
-def test_generated_requests(mode, operation, api, contract, validator, users, profile):
+def test_generated_requests(mode: str, operation: Operation, api: ServiceApi, contract: Contract,
+                            validator: ResponseValidator, users: TestUsers, profile: Profile) -> None:
     """Schemathesis-generated requests: no 5xx, valid 200s, invalid input refused"""
     from schemathesis import GenerationMode
 
@@ -93,7 +112,7 @@ def test_generated_requests(mode, operation, api, contract, validator, users, pr
     # No shrinking: a generated request is its own evidence, and shrinking one costs hundreds of requests.
     @settings(max_examples=profile.generated_examples, phases=[Phase.explicit, Phase.reuse, Phase.generate])
     @given(case=strategy)
-    def generated(case):
+    def generated(case: GeneratedCase) -> None:
         _judge(api, contract, validator, users, case)
 
     run_property(generated)

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.api import ServiceApi
 from conformance.checks import run_property
+from conformance.contract import Contract
+from conformance.dataset import TestUsers
 from conformance.lifecycle.machine import LifecycleContext, run_lifecycle
+from conformance.profiles import Profile
+from conformance.runstate import RunState
 
 
-def test_the_conversation_lifecycle_matches_the_model(api, contract, run_state, users, profile):
+def test_the_conversation_lifecycle_matches_the_model(api: ServiceApi, contract: Contract, run_state: RunState,
+                                                      users: TestUsers, profile: Profile) -> None:
     """Creates, messages, renames, deletes, pages and walks in random order match a model of the conversations"""
     if run_state.settings.read_only:
         pytest.skip("read-only run: this requirement needs writes to the target")

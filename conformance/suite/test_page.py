@@ -9,30 +9,37 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import strategies
+from conformance.api import ServiceApi
 from conformance.checks import SoftChecks, decided, expect, inconclusive, run_property
+from conformance.contract import Contract
+from conformance.dataset import Dataset
 from conformance.oracles import Inconclusive
+from conformance.oracles.walk import Walk
 from conformance.probes import judge_main_walk, judged_walk, main_walk
+from conformance.results import Violation
 from conformance.runstate import state_of
 
 
-def _sorts(contract):
+def _sorts(contract: Contract) -> list[str | None]:
     return [*contract.sort.values, None]  # None: no sort_by, the default order
 
 
-def _walk(api, contract, dataset, sort_by, limit):
+def _walk(api: ServiceApi, contract: Contract, dataset: Dataset, sort_by: str | None,
+          limit: int | None) -> list[Violation]:
     try:
         return judged_walk(api, contract, dataset, sort_by=sort_by, limit=limit)
     except Inconclusive as error:
         inconclusive(str(error))
 
 
-def pytest_generate_tests(metafunc):
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "walk_sort" in metafunc.fixturenames:
         sorts = _sorts(state_of(metafunc.config).contract)
         metafunc.parametrize("walk_sort", sorts, ids=[f"sort_by={s}" if s else "default-sort" for s in sorts])
 
 
-def test_walks_at_boundary_limits_visit_every_conversation_once(api, contract, dataset, walk_sort):
+def test_walks_at_boundary_limits_visit_every_conversation_once(api: ServiceApi, contract: Contract, dataset: Dataset,
+                                                                walk_sort: str | None) -> None:
     """Walks at each boundary limit visit every conversation once, in order, has_more exact"""
     if not contract.limit.bounded:
         pytest.skip("the spec gives limit no bounds")
@@ -46,7 +53,7 @@ def test_walks_at_boundary_limits_visit_every_conversation_once(api, contract, d
                 soft.undecidable(error)
         soft.finish()
         return
-    walks = []
+    walks: list[Walk] = []
     for limit in limits:
         try:
             walks.append(main_walk(api, contract, dataset, sort_by=walk_sort, limit=limit))
@@ -59,25 +66,26 @@ def test_walks_at_boundary_limits_visit_every_conversation_once(api, contract, d
     soft.finish()
 
 
-def test_walk_at_the_default_limit(api, contract, dataset, walk_sort):
+def test_walk_at_the_default_limit(api: ServiceApi, contract: Contract, dataset: Dataset,
+                                   walk_sort: str | None) -> None:
     """A walk without limit (the default) visits every conversation once"""
     if contract.limit.default is None:
         pytest.skip("the spec gives limit no default")
     expect(_walk(api, contract, dataset, walk_sort, None))
 
 
-def test_random_walks_visit_every_conversation_once(api, contract, dataset):
+def test_random_walks_visit_every_conversation_once(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """Walks at random limits and sorts visit every conversation once (property)"""
-    if not contract.limit.bounded:
+    low, top = contract.limit.minimum, contract.limit.maximum
+    if low is None or top is None:  # what LimitRule.bounded says, spelled out so the bounds are ints below
         pytest.skip("the spec gives limit no bounds")
-    low = contract.limit.minimum
-    high = max(low, min(contract.limit.maximum, dataset.total))
+    high = max(low, min(top, dataset.total))
     # Drawn as a distance below the top, so that shrinking heads for large limits: short walks, and a
     # failing example is made minimal in a few requests instead of hundreds.
     limits = st.integers(min_value=0, max_value=high - low).map(lambda below: high - below)
 
     @given(sort_by=st.sampled_from(_sorts(contract)), limit=limits)
-    def walk(sort_by, limit):
+    def walk(sort_by: str | None, limit: int) -> None:
         decided(lambda: judged_walk(api, contract, dataset, sort_by=sort_by, limit=limit))
 
     run_property(walk)

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import time
 
+from conformance.api import ListParams, ServiceApi
 from conformance.checks import SoftChecks, expect, inconclusive
+from conformance.contract import Contract
+from conformance.dataset import Dataset
 from conformance.oracles import Inconclusive
+from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.timestamps import timestamp_violations
 from conformance.readonly import ReadOnlyDataset
+from conformance.results import Violation
 from conformance.walker import page_bound, walk_pages
 
 CLOCK_SKEW_S = 300  # how far the target's clock may be from ours and still be "near"
 
 
-def test_list_responses_match_the_schema(api, contract, dataset, validator):
+def test_list_responses_match_the_schema(api: ServiceApi, contract: Contract, dataset: Dataset,
+                                          validator: ResponseValidator) -> None:
     """Pages of data, an empty page and a cursor page: JSON, schema-valid with formats, every property present"""
     soft = SoftChecks()
-    requests = [dict(user=dataset.users.main, sort_by=s, limit=contract.limit.maximum)
-                for s in (None, *contract.sort.values)]
-    requests += [dict(user=dataset.users.probes[0] if dataset.users.probes else "dify-conformance-nobody"),
-                 dict(user=dataset.users.main, limit=contract.limit.minimum, last_id=dataset.main_ids[0]
-                      if dataset.main_ids else None)]
+    requests: list[ListParams] = [{"user": dataset.users.main, "sort_by": s, "limit": contract.limit.maximum}
+                                  for s in (None, *contract.sort.values)]
+    requests += [{"user": dataset.users.probes[0] if dataset.users.probes else "dify-conformance-nobody"},
+                 {"user": dataset.users.main, "limit": contract.limit.minimum, "last_id": dataset.main_ids[0]
+                  if dataset.main_ids else None}]
     for params in requests:
         exchange = api.list(**params)
         if exchange.status_code != 200:
@@ -31,7 +37,7 @@ def test_list_responses_match_the_schema(api, contract, dataset, validator):
     soft.finish()
 
 
-def test_timestamps_are_epoch_seconds_near_creation(api, contract, dataset):
+def test_timestamps_are_epoch_seconds_near_creation(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """created_at and updated_at: epoch seconds near when the data was made, updated_at >= created_at"""
     limit = contract.limit.maximum or contract.limit.default
     walk = dataset.full_walk(None) if isinstance(dataset, ReadOnlyDataset) else None  # read-only: walked already
@@ -45,7 +51,7 @@ def test_timestamps_are_epoch_seconds_near_creation(api, contract, dataset):
         inconclusive("the user has no conversations to judge")
     earliest = dataset.created_from - CLOCK_SKEW_S if dataset.owner_known else None
     latest = time.time() + CLOCK_SKEW_S
-    found = []
+    found: list[Violation] = []
     for page, item in items:
         found += timestamp_violations(item, page.exchange, earliest=earliest, latest=latest)
         if len(found) >= 5:

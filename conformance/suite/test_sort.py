@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.api import ServiceApi
 from conformance.checks import expect, inconclusive
+from conformance.contract import Contract
+from conformance.dataset import Dataset
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.ordering import first_disorder, sort_key
 from conformance.oracles.page import parse_page
+from conformance.results import Violation
 from conformance.runstate import state_of
 
 
-def _order_violations(api, contract, dataset, *, sort_by, judged_as, requirement, limit):
+def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, sort_by: str | None, judged_as: str,
+                      requirement: str, limit: int | None) -> list[Violation]:
     try:
         page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
     except Inconclusive as error:
@@ -32,19 +37,20 @@ def _order_violations(api, contract, dataset, *, sort_by, judged_as, requirement
                       exchange)]
 
 
-def _enum(contract):
+def _enum(contract: Contract) -> tuple[str, ...]:
     if not contract.sort.values:
         pytest.skip("the spec gives sort_by no enum")
     return contract.sort.values
 
 
-def pytest_generate_tests(metafunc):
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sort_value" in metafunc.fixturenames:
         values = state_of(metafunc.config).contract.sort.values
         metafunc.parametrize("sort_value", values or ["(none)"], ids=[f"sort_by={v}" for v in values] or None)
 
 
-def test_each_sort_value_orders_by_its_field(api, contract, dataset, sort_value):
+def test_each_sort_value_orders_by_its_field(api: ServiceApi, contract: Contract, dataset: Dataset,
+                                             sort_value: str) -> None:
     """Items come ordered by the sort_by field, in its direction"""
     _enum(contract)
     if not contract.sortable(sort_value):
@@ -53,7 +59,7 @@ def test_each_sort_value_orders_by_its_field(api, contract, dataset, sort_value)
                              requirement="SORT-01", limit=contract.limit.maximum))
 
 
-def test_without_sort_by_the_default_order_applies(api, contract, dataset):
+def test_without_sort_by_the_default_order_applies(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """Without sort_by, items come in the spec's default order"""
     default = contract.sort.default
     if not default:

@@ -3,25 +3,36 @@ the sort, the cursor, or how near another user's id is to it."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
+from typing import cast
+
 import pytest
 
 from conformance import strategies
+from conformance.api import ServiceApi
 from conformance.checks import SoftChecks, expect, inconclusive
+from conformance.contract import Contract
+from conformance.dataset import Dataset
+from conformance.exchange import Exchange
 from conformance.oracles import Inconclusive, violation
-from conformance.oracles.page import parse_page
+from conformance.oracles.page import Page, parse_page
 from conformance.probes import known_ids, refused
+from conformance.readonly import Listing, ReadOnlyDataset
+from conformance.results import Violation
 from conformance.walker import walk_pages
 
 _LISTING_PAGES = 20  # enough for the run's data at the largest limit; a server that lists everyone may have more
 
 
-def _strangers(page, allowed):
+def _strangers(page: Page, allowed: Collection[str]) -> list[str]:
     return [i for i in page.ids if i not in allowed]
 
 
-def _list_violations(user, sort_by, page, exchange, own, deleted):
+def _list_violations(user: str, sort_by: str | None, page: Page, exchange: Exchange, own: set[str],
+                     deleted: set[str]) -> list[Violation]:
     """A user's page holds their own conversations only: a deleted one is DATA-01's, anyone else's USER-02's."""
-    found = []
+    found: list[Violation] = []
     undead = [i for i in page.ids if i in deleted]
     strangers = [i for i in _strangers(page, own) if i not in deleted]
     if undead:
@@ -33,7 +44,8 @@ def _list_violations(user, sort_by, page, exchange, own, deleted):
     return found
 
 
-def test_a_missing_optional_user_sees_none_of_the_test_data(api, contract, dataset):
+def test_a_missing_optional_user_sees_none_of_the_test_data(api: ServiceApi, contract: Contract,
+                                                            dataset: Dataset) -> None:
     """Without user (optional in the spec): 200 holding none of the test users' conversations"""
     if contract.user_required:
         pytest.skip("the spec marks user required: the required form of USER-01 applies")
@@ -56,10 +68,12 @@ def test_a_missing_optional_user_sees_none_of_the_test_data(api, contract, datas
     soft.finish()
 
 
-def test_each_users_list_holds_only_their_conversations(api, contract, dataset):
+def test_each_users_list_holds_only_their_conversations(api: ServiceApi, contract: Contract,
+                                                        dataset: Dataset) -> None:
     """The main user and a near-identical twin see only their own conversations, under every sort"""
     if not dataset.owner_known:
-        expect(_read_only_overlap(dataset))
+        # Only a read-only run's data has no known owner, and it is a ReadOnlyDataset (runstate.py).
+        expect(_read_only_overlap(cast(ReadOnlyDataset, dataset)))
         return
     if not dataset.twin_ids:
         pytest.skip("no second user with data in this run")
@@ -78,7 +92,7 @@ def test_each_users_list_holds_only_their_conversations(api, contract, dataset):
     soft.finish()
 
 
-def _read_only_overlap(dataset):
+def _read_only_overlap(dataset: ReadOnlyDataset) -> list[Violation]:
     """Read-only: the full walks of --user and --other-user must list no conversation in common.
 
     Without --other-user nothing proves an item belongs to someone else: the near-miss ids judge USER-02.
@@ -86,8 +100,9 @@ def _read_only_overlap(dataset):
     if dataset.other is None:
         inconclusive("read-only without --other-user: whose an item is cannot be proven, so USER-02 is judged "
                      "by the near-miss user ids alone")
-    found = []
-    for listing, other in ((dataset.listing, dataset.other), (dataset.other, dataset.listing)):
+    main = cast(Listing, dataset.listing)  # a read-only dataset is made with the main user's listing (runstate.py)
+    found: list[Violation] = []
+    for listing, other in ((main, dataset.other), (dataset.other, main)):
         for sort_by, walk in listing.walks.items():
             hit = next(((page, i) for page in walk.pages for i in page.ids if i in other.items), None)
             if hit is not None:
@@ -99,7 +114,7 @@ def _read_only_overlap(dataset):
     return found
 
 
-def test_near_identical_user_ids_see_no_test_data(api, contract, dataset):
+def test_near_identical_user_ids_see_no_test_data(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """Ids a sloppy match would confuse (LIKE wildcards, prefixes, case, full-width, accents) see nothing of ours"""
     ours = known_ids(dataset)
     soft = SoftChecks()
@@ -115,7 +130,7 @@ def test_near_identical_user_ids_see_no_test_data(api, contract, dataset):
     soft.finish()
 
 
-def test_another_users_conversation_is_no_cursor(api, contract, dataset):
+def test_another_users_conversation_is_no_cursor(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """Another user's conversation id as last_id: a 4xx (PAGE-03), and never that user's data (USER-02)"""
     if not dataset.twin_ids:
         inconclusive("no second user with data in this run (read-only: --other-user names one)")
@@ -125,7 +140,7 @@ def test_another_users_conversation_is_no_cursor(api, contract, dataset):
         exchange = api.list(user=owner, last_id=cursor)
         if exchange.status_code != 200:
             try:
-                soft.add(refused(lambda o=owner, c=cursor: api.list(user=o, last_id=c), "PAGE-03",
+                soft.add(refused(functools.partial(api.list, user=owner, last_id=cursor), "PAGE-03",
                                  f"user {owner!r} with another user's conversation as last_id (one that is not "
                                  "theirs)", first=exchange))
             except Inconclusive as error:
@@ -150,7 +165,7 @@ def test_another_users_conversation_is_no_cursor(api, contract, dataset):
     soft.finish()
 
 
-def _listing_holding(api, contract, user, conversation_id):
+def _listing_holding(api: ServiceApi, contract: Contract, user: str, conversation_id: str) -> Exchange | None:
     """The page of ``user``'s list (walked at the largest limit) that holds ``conversation_id``, if any."""
     limit = contract.limit.maximum or contract.limit.default
     try:
@@ -161,7 +176,8 @@ def _listing_holding(api, contract, user, conversation_id):
     return next((p.exchange for p in walk.pages if conversation_id in p.ids), None)
 
 
-def test_odd_user_ids_are_answered_without_a_server_error(api, contract, dataset):
+def test_odd_user_ids_are_answered_without_a_server_error(api: ServiceApi, contract: Contract,
+                                                          dataset: Dataset) -> None:
     """User ids that break backends (255+ characters, NUL, control characters, non-ASCII, + % / quotes): no 5xx"""
     ours = known_ids(dataset)
     soft = SoftChecks()
@@ -185,7 +201,8 @@ def test_odd_user_ids_are_answered_without_a_server_error(api, contract, dataset
     soft.finish()
 
 
-def test_non_ascii_and_special_character_users_see_exactly_their_conversations(api, contract, dataset):
+def test_non_ascii_and_special_character_users_see_exactly_their_conversations(api: ServiceApi, contract: Contract,
+                                                                              dataset: Dataset) -> None:
     """Users with non-ASCII and URL-special characters in their ids are listed exactly their own conversations"""
     if not dataset.owned_ids:
         pytest.skip("no special users with data in this run (read-only)")
