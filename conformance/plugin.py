@@ -48,6 +48,7 @@ _SUITE_DIR = Path(__file__).parent / "suite"
 _MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_user", "test_limit", "test_sort",
                  "test_page", "test_schema", "test_stable", "test_data", "test_lifecycle")
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser.getgroup("dify-conformance", "dify-conformance: the target and the run").addoption)
 
