@@ -68,18 +68,15 @@ class LifecycleContext:
     stories: dict[str, str] = field(default_factory=dict)  # requirements failed -> the story that shows it
     # requirements failed -> the violations first seen for them: kept even if hypothesis cannot replay them
     found: dict[str, list[Violation]] = field(default_factory=dict)
+    _failure_types: dict[str, type[ConformanceFailure]] = field(default_factory=dict)
 
-
-_FAILURES: dict[str, type[ConformanceFailure]] = {}
-
-
-def _failure(requirements: str) -> type[ConformanceFailure]:
-    """One exception type per set of failed requirements, so hypothesis shrinks (and reports) each
-    distinct failure on its own instead of sliding from one requirement's failure to another's."""
-    if requirements not in _FAILURES:
-        name = "LifecycleFailure_" + requirements.replace("-", "").replace(" ", "_")
-        _FAILURES[requirements] = type(name, (ConformanceFailure,), {"requirements": requirements})
-    return _FAILURES[requirements]
+    def failure_type(self, requirements: str) -> type[ConformanceFailure]:
+        """One exception type per set of failed requirements, so hypothesis shrinks (and reports) each
+        distinct failure on its own instead of sliding from one requirement's failure to another's."""
+        if requirements not in self._failure_types:
+            name = "LifecycleFailure_" + requirements.replace("-", "").replace(" ", "_")
+            self._failure_types[requirements] = type(name, (ConformanceFailure,), {"requirements": requirements})
+        return self._failure_types[requirements]
 
 
 class LifecycleMachine(RuleBasedStateMachine):
@@ -346,7 +343,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         failed = " ".join(sorted({v.requirement for v in kept}))
         self.context.stories[failed] = self.story.render(seed=self.context.seed, failed=failed)
         self.context.found.setdefault(failed, kept)
-        raise _failure(failed)(kept)
+        raise self.context.failure_type(failed)(kept)
 
 
 def _answered_at(exchange: Exchange) -> float:
@@ -367,7 +364,7 @@ def run_lifecycle(context: LifecycleContext, *, examples: int, steps: int) -> No
             inconclusive(f"the lifecycle could not be replayed consistently ({type(error).__name__}): the "
                          "target's answers depend on more than the steps (timing, or failures at random)")
         failed, violations = next(iter(context.found.items()))
-        failure = _failure(failed)(violations)
+        failure = context.failure_type(failed)(violations)
         failure.add_note(f"Falsifying example (hypothesis could not replay it: {type(error).__name__})")
         failure.add_note(context.stories[failed])
         raise failure from None
