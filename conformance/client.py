@@ -27,7 +27,7 @@ from .exchange import KEY_PLACEHOLDER, Exchange
 from .results import Stop
 
 __all__ = ["ClientSettings", "HttpClient", "BearerOverride", "KEY", "NO_AUTH", "Auth", "REDACTED", "Breaker",
-           "budget_spent_reason", "BUDGET_SPENT", "ALWAYS_SENT_KINDS"]
+           "budget_spent_reason", "ALWAYS_SENT_KINDS"]
 
 REDACTED = "[REDACTED]"
 
@@ -90,11 +90,8 @@ class _Pacer:
 ALWAYS_SENT_KINDS = frozenset({"delete"})
 
 
-BUDGET_SPENT = "request budget of"  # how every reason about the spent --max-requests begins
-
-
 def budget_spent_reason(cap: int, share: int | None = None) -> str:
-    return f"{BUDGET_SPENT} {cap} spent" + (f" ({share} for this worker)" if share not in (None, cap) else "")
+    return f"request budget of {cap} spent" + (f" ({share} for this worker)" if share not in (None, cap) else "")
 
 
 class Breaker:
