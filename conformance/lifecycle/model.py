@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..contract import SortRule
+from ..oracles import DefaultsBlame
 
 __all__ = ["Conversation", "Pending", "Prediction", "LifecycleModel", "CursorState", "TIMESTAMP_FIELDS"]
 
@@ -49,7 +50,7 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(DefaultsBlame):
     """What one page of ``user``'s list must be, after ``cursor`` (None: the first page)."""
 
     user: str
@@ -74,14 +75,6 @@ class Prediction:
     @property
     def after_ids(self) -> tuple[str, ...]:
         return tuple(c for group in self.after for c in group)
-
-    @property
-    def order_requirement(self) -> str:
-        return "SORT-01" if self.sort_explicit else "SORT-02"
-
-    @property
-    def size_requirement(self) -> str:
-        return "LIMIT-01" if self.limit_explicit else "LIMIT-03"
 
     def describe(self) -> str:
         sort = f"sort_by={self.sort_value}" if self.sort_explicit else f"no sort_by (default {self.sort_value})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..exchange import Exchange
 from ..results import Violation
 
-__all__ = ["Inconclusive", "violation"]
+__all__ = ["Inconclusive", "violation", "DefaultsBlame"]
 
 
 class Inconclusive(Exception):
@@ -28,3 +28,20 @@ def violation(requirement: str, message: str, exchange: Exchange | None = None) 
         status_code=exchange.status_code,
         body_excerpt=exchange.excerpt() if exchange.status_code is not None else exchange.error,
     )
+
+
+class DefaultsBlame:
+    """Which requirement a wrong order or page size breaks: SORT-01 and LIMIT-01 when the request named
+    the value, SORT-02 and LIMIT-03 when the spec's default was in effect. Mixed into the walks and
+    predictions that know which it was."""
+
+    sort_explicit: bool
+    limit_explicit: bool
+
+    @property
+    def order_requirement(self) -> str:
+        return "SORT-01" if self.sort_explicit else "SORT-02"
+
+    @property
+    def size_requirement(self) -> str:
+        return "LIMIT-01" if self.limit_explicit else "LIMIT-03"

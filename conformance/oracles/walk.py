@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ..contract import SortRule
 from ..exchange import Exchange
 from ..results import Violation
-from . import violation
+from . import DefaultsBlame, violation
 from .ordering import first_disorder, in_order, sort_key
 from .page import Page
 
@@ -25,7 +25,7 @@ StopReason = Literal["empty", "bound", "loop", "rejected"]
 
 
 @dataclass(frozen=True)
-class Walk:
+class Walk(DefaultsBlame):
     sort_value: str  # the order in effect (explicit, or the spec's default)
     limit: int  # the limit in effect
     sort_explicit: bool  # False: no sort_by was sent, so a wrong order breaks SORT-02, not SORT-01
@@ -39,14 +39,6 @@ class Walk:
         return f"walk {sort} limit={self.limit}"
 
     limit_explicit: bool = True  # False: no limit was sent, so wrong page sizes break LIMIT-03
-
-    @property
-    def order_requirement(self) -> str:
-        return "SORT-01" if self.sort_explicit else "SORT-02"
-
-    @property
-    def size_requirement(self) -> str:
-        return "LIMIT-01" if self.limit_explicit else "LIMIT-03"
 
 
 def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, deleted: Collection[str] = (),
