@@ -41,6 +41,20 @@ class Walk(DefaultsBlame):
     limit_explicit: bool = True  # False: no limit was sent, so wrong page sizes break LIMIT-03
 
 
+def page_violations(walk: Walk, index: int) -> list[Violation]:
+    """What one page of a walk shows by itself: items out of order inside it, more items than the limit."""
+    page, where = walk.pages[index], walk.describe()
+    found = []
+    disorder = first_disorder(page.items, walk.sort_value)
+    if disorder is not None:
+        found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
+                               f"{walk.sort_value} order with the item before it", page.exchange))
+    if len(page.items) > walk.limit:
+        found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, "
+                               f"more than the limit {walk.limit}", page.exchange))
+    return found
+
+
 def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, deleted: Collection[str] = (),
                reference: Mapping[str, Mapping[str, Any]] | None = None) -> list[Violation]:
     """Everything wrong with one walk over a user whose conversations are ``expected``.
@@ -61,16 +75,11 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     sort_broken = False
     limit_echo: list[int] = []  # pages whose response limit is not the limit in effect
     for index, page in enumerate(pages):
-        disorder = first_disorder(page.items, walk.sort_value)
-        if disorder is not None:
-            sort_broken = True
-            found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
-                                   f"{walk.sort_value} order with the item before it", page.exchange))
+        inside = page_violations(walk, index)
+        sort_broken = sort_broken or any(v.requirement == walk.order_requirement for v in inside)
+        found.extend(inside)
         if isinstance(page.limit, int) and not isinstance(page.limit, bool) and page.limit != walk.limit:
             limit_echo.append(index)
-        if len(page.items) > walk.limit:
-            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, "
-                                   f"more than the limit {walk.limit}", page.exchange))
         for conversation_id in page.ids:
             if conversation_id in seen:
                 repeats.append((conversation_id, index))

@@ -25,8 +25,8 @@ from typing import Any
 from ..contract import SortRule
 from ..results import Violation
 from . import violation
-from .ordering import first_disorder, sort_key
-from .walk import Walk, _first_boundary_disorder, _stop_violations
+from .ordering import sort_key
+from .walk import Walk, _first_boundary_disorder, _stop_violations, page_violations
 
 __all__ = ["window_bound", "judge_window"]
 
@@ -50,14 +50,9 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list
     repeats = 0
     sort_broken = False
     for index, page in enumerate(pages):
-        disorder = first_disorder(page.items, walk.sort_value)
-        if disorder is not None:
-            sort_broken = True
-            found.append(violation(walk.order_requirement, f"{where}, page {index + 1}: item {disorder + 1} is out of "
-                                   f"{walk.sort_value} order with the item before it", page.exchange))
-        if len(page.items) > walk.limit:
-            found.append(violation(walk.size_requirement, f"{where}, page {index + 1}: {len(page.items)} items, "
-                                   f"more than the limit {walk.limit}", page.exchange))
+        inside = page_violations(walk, index)
+        sort_broken = sort_broken or any(v.requirement == walk.order_requirement for v in inside)
+        found.extend(inside)
         for conversation_id in page.ids:
             if conversation_id in seen:
                 repeats += 1
