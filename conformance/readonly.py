@@ -19,7 +19,7 @@ from .dataset import Dataset
 from .exchange import EXCERPT_CHARS
 from .oracles import Inconclusive
 from .oracles.page import Page
-from .oracles.walk import Walk, judge_walk
+from .oracles.walk import Walk, judge_walk, shows_disorder
 from .oracles.window import judge_window, window_bound
 from .results import Violation
 from .walker import walk_pages
@@ -108,7 +108,8 @@ class ReadOnlyDataset(Dataset):
             raise Inconclusive(self.listing.undecided[sort_by])
         walk = walk_pages(api, user=self.users.main, sort_by=sort_by, limit=limit, effective_sort=effective_sort,
                           effective_limit=effective_limit, bound=window_bound(effective_limit, self.window))
-        return judge_window(walk, reference=self.listing.items)
+        return judge_window(walk, reference=self.listing.items,
+                            order_broken=reference is not None and shows_disorder(reference))
 
     def full_walk(self, sort_by: str | None) -> Walk | None:
         return self.listing.walks.get(sort_by) if self.listing else None

@@ -19,7 +19,7 @@ from . import DefaultsBlame, violation
 from .ordering import first_disorder, in_order, sort_key
 from .page import Page
 
-__all__ = ["Walk", "judge_walk", "StopReason"]
+__all__ = ["Walk", "judge_walk", "page_violations", "shows_disorder", "stranger_violations", "StopReason"]
 
 StopReason = Literal["empty", "bound", "loop", "rejected"]
 
@@ -39,6 +39,30 @@ class Walk(DefaultsBlame):
         return f"walk {sort} limit={self.limit}"
 
     limit_explicit: bool = True  # False: no limit was sent, so wrong page sizes break LIMIT-03
+
+
+def stranger_violations(walk: Walk, *, expected: Collection[str], owner_known: bool,
+                        deleted: Collection[str] = ()) -> list[Violation]:
+    """Items that are not the user's to list: deleted ones (DATA-01) and, where the suite made every
+    conversation of the user (``owner_known``), anything outside ``expected`` (USER-02)."""
+    where, found = walk.describe(), []
+    undead = [(c, i) for i, page in enumerate(walk.pages) for c in page.ids if c in deleted]
+    foreign = [(c, i) for i, page in enumerate(walk.pages) for c in page.ids
+               if owner_known and c not in deleted and c not in expected]
+    if undead:
+        conversation_id, index = undead[0]
+        found.append(violation("DATA-01", f"{where}, page {index + 1}: {len(undead)} deleted conversation(s) still "
+                               f"listed, e.g. {conversation_id}", walk.pages[index].exchange))
+    if foreign:
+        conversation_id, index = foreign[0]
+        found.append(violation("USER-02", f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
+                               f"conversation, e.g. {conversation_id}", walk.pages[index].exchange))
+    return found
+
+
+def shows_disorder(walk: Walk) -> bool:
+    """Whether a page of the walk holds items out of its order: the order itself is proved wrong."""
+    return any(first_disorder(page.items, walk.sort_value) is not None for page in walk.pages)
 
 
 def page_violations(walk: Walk, index: int) -> list[Violation]:
@@ -70,8 +94,6 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     pages = walk.pages
     seen: dict[str, int] = {}
     repeats: list[tuple[str, int]] = []
-    foreign: list[tuple[str, int]] = []
-    undead: list[tuple[str, int]] = []
     sort_broken = False
     limit_echo: list[int] = []  # pages whose response limit is not the limit in effect
     for index, page in enumerate(pages):
@@ -85,23 +107,13 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
                 repeats.append((conversation_id, index))
             else:
                 seen[conversation_id] = index
-            if conversation_id in deleted:
-                undead.append((conversation_id, index))
-            elif owner_known and conversation_id not in expected:
-                foreign.append((conversation_id, index))
 
     for requirement, echoes in _limit_echo_blame(walk, limit_echo).items():
         index = echoes[0]
         found.append(violation(requirement, f"{where}: on {len(echoes)} page(s) the response says limit="
                                f"{pages[index].limit!r}, the limit in effect is {walk.limit}", pages[index].exchange))
-    if undead:
-        conversation_id, index = undead[0]
-        found.append(violation("DATA-01", f"{where}, page {index + 1}: {len(undead)} deleted conversation(s) still "
-                               f"listed, e.g. {conversation_id}", pages[index].exchange))
-    if foreign:
-        conversation_id, index = foreign[0]
-        found.append(violation("USER-02", f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
-                               f"conversation, e.g. {conversation_id}", pages[index].exchange))
+    strangers = stranger_violations(walk, expected=expected, owner_known=owner_known, deleted=deleted)
+    found.extend(strangers)
     if repeats:
         conversation_id, index = repeats[0]
         found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
@@ -118,8 +130,8 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
             found.append(_gap_violation(walk, gaps, len(expected), reference or {}))
     # Items that are not the user's (another user's, or deleted) may lengthen a walk past its bound:
     # they are blamed above, the cursor is not.
-    found.extend(_stop_violations(walk) if not (walk.stop == "bound" and (foreign or undead)) else [])
-    clean = not (foreign or undead or repeats or gaps) and walk.stop == "empty"
+    found.extend(_stop_violations(walk) if not (walk.stop == "bound" and strangers) else [])
+    clean = not (strangers or repeats or gaps) and walk.stop == "empty"
     # Pages in order inside, out of order across a boundary, every conversation visited once: the
     # order is wrong, not the cursor (at limit 1 this is the only way a wrong order shows).
     boundary = None if sort_broken or not clean else _first_boundary_disorder(walk)

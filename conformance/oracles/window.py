@@ -19,14 +19,14 @@ someone else's (USER-02), and it may simply be new.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..contract import SortRule
 from ..results import Violation
 from . import violation
 from .ordering import sort_key
-from .walk import Walk, _first_boundary_disorder, _stop_violations, page_violations
+from .walk import Walk, _first_boundary_disorder, _stop_violations, page_violations, stranger_violations
 
 __all__ = ["window_bound", "judge_window"]
 
@@ -40,15 +40,24 @@ def _before(key: int, last: int, sort_value: str) -> bool:
     return key > last if SortRule.descending(sort_value) else key < last
 
 
-def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list[Violation]:
-    """Everything provably wrong with a windowed walk over a user whose conversations are ``reference``."""
-    found: list[Violation] = []
+def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_known: bool = False,
+                 deleted: Collection[str] = (), order_broken: bool = False) -> list[Violation]:
+    """Everything provably wrong with a windowed walk over a user whose conversations are ``reference``.
+
+    ``owner_known`` and ``deleted`` as in judge_walk (write mode): an item not the user's is blamed, and
+    the window's order, gaps and sizes are then left to walks without strangers. ``order_broken``: a
+    full walk under this sort showed items out of order. At a small limit a window in another order can
+    look sorted and skip a whole second, as a cursor that skips ties would: the order is then to blame,
+    and the window's gaps are not judged.
+    """
+    strangers = stranger_violations(walk, expected=reference, owner_known=owner_known, deleted=deleted)
+    found: list[Violation] = list(strangers)
     where = walk.describe()
     pages = walk.pages
     seen: set[str] = set()
     repeat: tuple[str, int] | None = None
     repeats = 0
-    sort_broken = False
+    sort_broken = order_broken
     for index, page in enumerate(pages):
         inside = page_violations(walk, index)
         sort_broken = sort_broken or any(v.requirement == walk.order_requirement for v in inside)
@@ -68,6 +77,12 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list
     if repeat is not None:
         found.append(violation("PAGE-01", f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
                                f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))
+    # The first page comes before any cursor: a conversation of the list that sorts strictly before its
+    # first item shows the order is wrong (at small limits, pages in order may still skip whole seconds).
+    early = None if sort_broken or strangers else _sorted_before_the_start(walk, reference)
+    if early is not None:
+        sort_broken = True
+        found.append(early)
     # A wrong order makes "sorts before the last item" meaningless: the order fails, not the cursor. So
     # does an empty first page: no cursor was involved, the page is short (LIMIT-01).
     boundary = None if sort_broken else _first_boundary_disorder(walk)
@@ -76,14 +91,14 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list
         found.append(violation(walk.size_requirement, f"{where}, page 1: no items, while full walks of this user "
                                f"listed {len(reference)}; expected {min(walk.limit, len(reference))}",
                                pages[0].exchange))
-    gaps = [] if sort_broken or boundary is not None or first_empty else _gaps(walk, reference, seen)
+    gaps = [] if strangers or sort_broken or boundary is not None or first_empty else _gaps(walk, reference, seen)
     if gaps:
         last = pages[-1].exchange if pages else None
         found.append(violation("PAGE-01", f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
                                f"listed were skipped within the first {len(seen)} visited, e.g. {gaps[0]}", last))
     if walk.stop != "bound":
         found.extend(_stop_violations(walk))
-    if repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken or first_empty:
+    if strangers or repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken or first_empty:
         return found
     if boundary is not None:
         found.append(violation(walk.order_requirement, f"{where}: page {boundary + 1} starts out of "
@@ -91,6 +106,24 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]]) -> list
         return found
     found.extend(_along(walk, total=len(set(reference) | seen)))
     return found
+
+
+def _sorted_before_the_start(walk: Walk, reference: Mapping[str, dict[str, Any]]) -> Violation | None:
+    """The order requirement, when a conversation of ``reference`` sorts strictly before the first item served."""
+    first = next((p for p in walk.pages if p.items), None)
+    start = sort_key(first.items[0], walk.sort_value) if first is not None else None
+    if first is None or start is None or first is not walk.pages[0]:
+        return None
+    listed = set(first.ids)
+    earlier = sorted((c for c, item in reference.items() if c not in listed and (key := sort_key(item, walk.sort_value))
+                      is not None and _before(key, start, walk.sort_value)))
+    if not earlier:
+        return None
+    field = SortRule.field(walk.sort_value)
+    return violation(walk.order_requirement, f"{walk.describe()}, page 1 starts with {first.items[0]['id']} "
+                     f"({field}={start}), yet {len(earlier)} conversation(s) of this user sort before it in "
+                     f"{walk.sort_value} order, e.g. {earlier[0]} ({field}={reference[earlier[0]].get(field)})",
+                     first.exchange)
 
 
 def _gaps(walk: Walk, reference: Mapping[str, dict[str, Any]], seen: set[str]) -> list[str]:

@@ -95,3 +95,33 @@ def test_a_window_in_the_wrong_order_fails_the_order_not_the_cursor():
 def test_an_empty_first_page_is_a_short_page_not_a_skip():
     found = judge_window(window([[]], has_more=[True], stop="empty", limit=1), reference=REFERENCE)
     assert requirements(found) == ["LIMIT-01"] and "page 1: no items" in found[0].message
+
+
+def test_in_write_mode_another_users_item_in_a_window_is_user_02_only():
+    # The suite made every conversation of the user: an item outside them is someone else's, and the
+    # window's gaps and sizes (shifted by it) are left to walks without strangers.
+    stranger = item("theirs", 5)
+    found = judge_window(window([[ITEMS[0], stranger], ITEMS[1:3]]), reference=REFERENCE, owner_known=True)
+    assert requirements(found) == ["USER-02"] and "theirs" in found[0].message
+
+
+def test_in_write_mode_a_deleted_conversation_in_a_window_is_data_01_only():
+    deleted = item("gone", 6)
+    found = judge_window(window([[ITEMS[0], deleted], ITEMS[1:3]]), reference=REFERENCE, owner_known=True,
+                         deleted={"gone"})
+    assert requirements(found) == ["DATA-01"] and "gone" in found[0].message
+
+
+def test_a_window_in_order_that_starts_late_is_the_order_not_the_cursor():
+    # Served in another order that happens to look sorted at limit 1: page 1 starts after c0 and c1.
+    found = judge_window(window([[ITEMS[2]], [ITEMS[3]], [ITEMS[4]]], limit=1), reference=REFERENCE)
+    assert requirements(found) == ["SORT-01"]
+    assert "page 1 starts with c2" in found[0].message and "c0" in found[0].message
+
+
+def test_a_window_under_an_order_a_full_walk_proved_wrong_blames_no_gap():
+    # c0 is served first, then c3..: in order, but c1 and c2 were skipped. If a full walk under this sort
+    # showed items out of order, that is the order's doing (another order looks sorted at limit 1).
+    chunks = [[ITEMS[0]], [ITEMS[3]], [ITEMS[4]]]
+    assert requirements(judge_window(window(chunks, limit=1), reference=REFERENCE)) == ["PAGE-01"]
+    assert judge_window(window(chunks, limit=1), reference=REFERENCE, order_broken=True) == []
