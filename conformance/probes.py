@@ -16,7 +16,7 @@ from .results import Violation
 from .walker import page_bound, walk_pages
 
 __all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk",
-           "known_ids", "refused", "SERVER_ERROR_TRIES"]
+           "full_walk_pages", "known_ids", "refused", "SERVER_ERROR_TRIES"]
 
 # How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
 # to it: a target failing one request in five at random does so six times running once in 15,625.
@@ -50,11 +50,18 @@ def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: 
 
 
 def main_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
-              sort_by: str | None, limit: int | None) -> Walk:
-    """Walk the main user's list (or ``user``'s); Inconclusive if a page is unusable."""
+              sort_by: str | None, limit: int | None, pages: int | None = None) -> Walk:
+    """Walk the main user's list (or ``user``'s), all of it or its first ``pages`` pages; Inconclusive if a
+    page is unusable."""
     return walk_pages(api, user=user or dataset.users.main, sort_by=sort_by, limit=limit,
                       effective_sort=effective_sort(contract, sort_by),
-                      effective_limit=effective_limit(contract, limit), bound=page_bound(dataset.total))
+                      effective_limit=effective_limit(contract, limit),
+                      bound=page_bound(dataset.total) if pages is None else pages)
+
+
+def full_walk_pages(total: int, limit: int) -> int:
+    """The requests a conforming walk over ``total`` conversations takes at ``limit``: its pages and the empty end."""
+    return -(-total // max(1, limit)) + 1
 
 
 def judge_main_walk(walk: Walk, dataset: Dataset,
