@@ -98,7 +98,7 @@ class SeedPlan:
     twin_count: int
     bursts: int  # distinct seconds the main user's conversations are created in
     messages: int = 2  # oldest conversations that get a new message after the bursts
-    renames: int = 1  # the next oldest, renamed in the same later second
+    renames: int = 1  # the next oldest, renamed right after
     owned: int = 2  # conversations of each special user (non-ASCII, special characters)
     # Conversations of the main user made and deleted again, at the ends and in the middle of every
     # order: the first created, one in the middle burst, one renamed last, the last created.
@@ -152,16 +152,20 @@ class CreatedLedger:
         with self._lock:
             return [(user, cid) for user, ids in self._by_user.items() for cid in ids]
 
-    def cleanup(self, api: ServiceApi) -> list[str]:
-        """Delete everything recorded; returns one line per conversation that could not be deleted."""
-        failures: list[str] = []
-        for user, conversation_id in self.items():
-            exchange = _retrying(lambda u=user, c=conversation_id: api.delete(u, c))
+    def cleanup(self, api: ServiceApi, *, concurrency: int = 4) -> list[str]:
+        """Delete everything recorded, as many at a time as the seeding made them; returns one line per
+        conversation that could not be deleted, in the order they were made."""
+
+        def delete(user: str, conversation_id: str) -> str | None:
+            exchange = _retrying(lambda: api.delete(user, conversation_id))
             if exchange.status_code is not None and (200 <= exchange.status_code < 300 or exchange.status_code == 404):
                 self.forget(user, conversation_id)
-            else:
-                failures.append(f"conversation {conversation_id} of user {user}: {exchange.describe()}")
-        return failures
+                return None
+            return f"conversation {conversation_id} of user {user}: {exchange.describe()}"
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            outcomes = list(pool.map(lambda entry: delete(*entry), self.items()))
+        return [failure for failure in outcomes if failure is not None]
 
 
 class Seeder:
@@ -280,9 +284,12 @@ class Seeder:
         return found
 
     def _update(self, main_ids: list[str]) -> list[Update]:
-        """In a later second, a new message to the oldest conversations and a new name for the next ones."""
+        """In a later second than their creation, a new message to the oldest conversations and a new name
+        for the next ones: after the last burst, which began in a later second than the first (a single
+        burst waits for the next second)."""
         before = self._updated_at_of(main_ids)
-        self._next_second()
+        if self.plan.bursts < 2:
+            self._next_second()
         updates: list[Update] = []
         targets = main_ids[: self.plan.messages + self.plan.renames]
         for index, conversation_id in enumerate(targets):
