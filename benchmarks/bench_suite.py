@@ -15,7 +15,11 @@ throwaway API key):
      empty ``user``), and it stops at the first failure;
    - ``st gate``: the same plus ``--baseline FILE``, FILE holding the failures schemathesis reports
      on the *conforming* server (built here by re-running with ``--baseline-update`` until a run
-     exits 0). Its exit status then means "new failures": the only way its exit code can gate.
+     exits 0). Its exit status then means "new failures": the only way its exit code can gate;
+   - ``st exhaustive``: the plain command plus ``--max-examples 100 --continue-on-failure``, the
+     yardstick of issue 13 (quick's wall time at most 0.8x of it).
+   The quick profile and ``st exhaustive`` are measured once more on Dify's own published spec
+   (``DIFY_SPEC_NAME`` from ``--specs``, GET /conversations only, the server configured to conform to it).
    Reported: wall time, requests, requests per second, suite and server CPU per request, the time
    the seeding waited for distinct seconds (summary.json ``notes.seeding.waited_for_seconds_s``) and
    how much of it overlapped other checks (probe intervals: waits vs. checks blocked on the data;
@@ -74,6 +78,7 @@ from conformance.server.process import ReferenceServer  # noqa: E402
 # The Dify docs specs carried in the checkout (CC BY 4.0; --specs DIR for another copy).
 DIFY_SPECS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dify-docs-specs"
 OPTIONAL_USER_SPEC = DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json"
+DIFY_SPEC_NAME = "openapi_chatflow.en.2026-07-03.json"  # the speed comparison on Dify's own spec
 NEEDS_OPTIONAL_USER = {"user-missing-rejected"}  # as in tests/selftest/test_fault_detection.py
 ST = Path(sys.executable).with_name("st")
 SUITE_TIMEOUT_S = 600.0
@@ -212,13 +217,15 @@ class Bench:
     # -- schemathesis -----------------------------------------------------------------------------
 
     def st(self, server: ReferenceServer, spec: Path, *, label: str, baseline: Path | None = None,
-           update: bool = False, record: bool = True) -> dict[str, Any]:
+           update: bool = False, record: bool = True, exhaustive: bool = False) -> dict[str, Any]:
         """One ``st run``. Without ``baseline`` the run's own failures are recorded in a new baseline
-        file (schemathesis creates a missing one from the run; nothing else changes)."""
+        file (schemathesis creates a missing one from the run; nothing else changes). ``exhaustive``:
+        ``--max-examples 100 --continue-on-failure`` as well (issue 13's yardstick)."""
         work = self.dir(label)
         command = [str(ST), "run", str(spec), "--url", server.base_url, "-H", f"Authorization: Bearer {self.key}",
                    "--checks", "all", "--mode", "all", "--seed", str(self.args.st_seed),
                    "--report", "json,har", "--report-dir", str(work / "st-report")]
+        command += ["--max-examples", "100", "--continue-on-failure"] if exhaustive else []
         if spec != bundled_spec_path():
             command += ["--include-path", "/conversations", "--include-method", "GET"]
         identities = work / "failures.json"
@@ -348,13 +355,15 @@ def profile_breakdown(path: Path) -> dict[str, Any]:
 
 def speed(bench: Bench, spec: Path) -> dict[str, Any]:
     repeat = bench.args.repeat
-    runs: dict[str, list[dict[str, Any]]] = {"quick": [], "full": [], "st plain": [], "st gate": []}
+    runs: dict[str, list[dict[str, Any]]] = {"quick": [], "full": [], "st plain": [], "st gate": [],
+                                             "st exhaustive": []}
     with bench.server(spec) as server:
         gate, gate_info = bench.st_gate_baseline(server, spec)
         false_alarms = []
         for index in range(repeat):
             print(f"  speed round {index + 1}/{repeat} (load {load()})", flush=True)
             runs["st plain"].append(bench.st(server, spec, label=f"st-plain-{index}"))
+            runs["st exhaustive"].append(bench.st(server, spec, label=f"st-exhaustive-{index}", exhaustive=True))
             runs["st gate"].append(bench.st(server, spec, label=f"st-gate-{index}", baseline=gate))
             false_alarms.append(runs["st gate"][-1]["exit"])
             runs["quick"].append(bench.suite(server, "quick", spec, probe=True, label=f"quick-{index}"))
@@ -363,6 +372,18 @@ def speed(bench: Bench, spec: Path) -> dict[str, Any]:
         profiled = bench.suite(server, "quick", spec, probe=True, label="quick-cprofile", cprofile=True)
         no_waits = bench.suite(server, "quick", spec, probe=True, label="quick-no-waits", no_waits=True)
         what_if = {} if bench.args.no_what_if else startup_variants(bench, server, spec)
+    # The same yardstick on Dify's own published spec (GET /conversations only), the document a team
+    # would point plain schemathesis at: the server is configured to conform to it.
+    dify = bench.args.specs / DIFY_SPEC_NAME
+    if dify.is_file():
+        runs.update({"quick (Dify spec)": [], "st exhaustive (Dify spec)": []})
+        with bench.server(dify) as server:
+            for index in range(repeat):
+                print(f"  Dify spec round {index + 1}/{repeat} (load {load()})", flush=True)
+                runs["st exhaustive (Dify spec)"].append(bench.st(server, dify, label=f"st-exhaustive-dify-{index}",
+                                                                  exhaustive=True))
+                runs["quick (Dify spec)"].append(bench.suite(server, "quick", dify, probe=True,
+                                                             label=f"quick-dify-{index}"))
     return {"runs": runs, "gate_baseline": {"path": str(gate), **gate_info, "conforming_exits": false_alarms},
             "profiled": profiled, "no_waits": no_waits, "what_if": what_if,
             "st_plain_conforming_identities": runs["st plain"][0].get("identities", [])}
@@ -424,6 +445,12 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
     return round(median(values), 3) if values else None
 
 
+def ratio(runs: dict[str, list[dict[str, Any]]], top: str, bottom: str) -> float | None:
+    """Median wall time of ``top`` over that of ``bottom``, when both ran."""
+    over, under = median_of(runs.get(top, []), "wall_s"), median_of(runs.get(bottom, []), "wall_s")
+    return round(over / under, 2) if over and under else None
+
+
 def render(data: dict[str, Any]) -> str:
     out = [f"machine: {describe_machine(data['machine'])}",
            f"load averages (1/5/15 min): start {data['load_start']}, end {data['load_end']}; "
@@ -454,8 +481,13 @@ def render(data: dict[str, Any]) -> str:
     quick, full = runs["quick"], runs["full"]
     r = data["ratios"]
     out += ["", "### Targets",
-            f"- quick wall / st plain wall: {r['quick_over_st_plain']} (target <= 1); quick / st gate: "
-            f"{r['quick_over_st_gate']}; full / st gate: {r['full_over_st_gate']}",
+            f"- quick wall / exhaustive st run wall (--max-examples 100 --continue-on-failure): "
+            f"{r['quick_over_st_exhaustive']} on the bundled spec, {r['quick_over_st_exhaustive_dify_spec']} on "
+            f"Dify's {DIFY_SPEC_NAME} (target <= 0.8)",
+            f"- quick / st plain: {r['quick_over_st_plain']}; quick / st gate: {r['quick_over_st_gate']}; "
+            f"full / st gate: {r['full_over_st_gate']}",
+            f"- time to the first request (interpreter start to the preflight): {r['first_request_s']:.2f} s "
+            "(target < 1)",
             f"- faults detected: suite quick {r['suite_detected']}, st plain {r['st_plain_detected']}, "
             f"st gate {r['st_gate_detected']} (of {r['faults']})",
             f"- suite client CPU per request {r['suite_cpu_ms_per_request']} ms vs server CPU per request "
@@ -565,6 +597,7 @@ def main() -> int:
     runs = speed_data["runs"]
     quick_wall, full_wall = median_of(runs["quick"], "wall_s"), median_of(runs["full"], "wall_s")
     plain_wall, gate_wall = median_of(runs["st plain"], "wall_s"), median_of(runs["st gate"], "wall_s")
+    exhaustive_wall = median_of(runs["st exhaustive"], "wall_s")
     shares = [q["waits"]["overlapped_share"] for q in runs["quick"] if q.get("waits", {}).get("overlapped_share")
               is not None]
     suite_cpu, server_cpu = median_of(runs["quick"], "suite_cpu_ms_per_request"), median_of(
@@ -576,6 +609,12 @@ def main() -> int:
     data["ratios"] = {
         "quick_wall_s": quick_wall, "full_wall_s": full_wall,
         "st_plain_wall_s": plain_wall, "st_gate_wall_s": gate_wall,
+        "st_exhaustive_wall_s": exhaustive_wall,
+        "quick_over_st_exhaustive": round(quick_wall / exhaustive_wall, 2) if exhaustive_wall else None,
+        "quick_over_st_exhaustive_dify_spec": ratio(runs, "quick (Dify spec)", "st exhaustive (Dify spec)"),
+        "first_request_s": median([q["phases"]["interpreter_and_probe_import_s"]
+                                   + q["phases"]["startup_to_first_request_s"] for q in runs["quick"]
+                                   if q.get("phases")] or [float("nan")]),
         "quick_over_st_plain": round(quick_wall / plain_wall, 2) if plain_wall else None,
         "quick_over_st_gate": round(quick_wall / gate_wall, 2) if gate_wall else None,
         "full_over_st_gate": round(full_wall / gate_wall, 2) if gate_wall else None,
