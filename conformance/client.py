@@ -11,16 +11,28 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 import urllib3
+from urllib3.exceptions import (
+    ClosedPoolError,
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import SSLError as Urllib3SSLError
+from urllib3.util.retry import Retry
 
 from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
@@ -140,12 +152,14 @@ class HttpClient:
         self,
         settings: ClientSettings,
         record: Callable[[Exchange], None] = lambda exchange: None,
-        session: requests.Session | None = None,
     ) -> None:
         self.settings = settings
         self._record = record
-        self._session = session or requests.Session()
-        self._session.trust_env = False  # no proxies or .netrc credentials picked up behind the user's back
+        # urllib3 directly, as requests' adapter drives it (same retries, timeouts, TLS settings and errors),
+        # without requests' per-call merging of sessions, cookies, hooks and environment: no proxies or
+        # .netrc credentials are picked up behind the user's back, and no cookie a target sets is sent back.
+        self._pool = urllib3.PoolManager(num_pools=10, maxsize=10, block=False, **_tls_settings(settings.verify))
+        self._targets = lru_cache(maxsize=512)(self._target)
         self._pacer = _Pacer(settings.rate_limit)
         self._secrets: list[str] = []
         self._secrets_lock = threading.Lock()
@@ -193,8 +207,23 @@ class HttpClient:
         return None
 
     def close(self) -> None:
-        self._session.close()
+        self._pool.clear()
         self._log_guard.remove()
+
+    def _target(self, path: str) -> tuple[urllib3.HTTPConnectionPool, str, str]:
+        """The connection pool, the request target (path, no query) and the URL of ``base_url + path``.
+
+        Normalised by requests' own URL preparation (IDNA host, requoted path), once per path; the
+        query is appended per request, encoded as requests encodes it.
+        """
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(self.settings.base_url.rstrip("/") + path, None)
+        url = prepared.url or ""
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:  # no clean place to add a query: requests' preparation per request
+            raise _UnusualUrl(url)
+        return self._pool.connection_from_url(url), parts.path or "/", url
+
 
     def _hide(self, secret: str) -> None:
         """Redact ``secret`` from now on: as sent, and as a URL's path or query would carry it."""
@@ -278,6 +307,9 @@ class HttpClient:
         if has_body:
             headers["Content-Type"] = "application/json"
         shown = list(headers.items())
+        # On the wire also what requests sent by default, in its order (transport only, not recorded).
+        headers = {"User-Agent": headers.pop("User-Agent"), "Accept-Encoding": _ACCEPT_ENCODING,
+                   "Accept": headers.pop("Accept"), "Connection": "keep-alive", **headers}
         if isinstance(auth, _Key) and self.settings.api_key:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
             shown.append(("Authorization", f"Bearer {KEY_PLACEHOLDER}"))
@@ -312,32 +344,37 @@ class HttpClient:
         error: str | None = None
         timeout = self.settings.timeout_s
         try:
-            response = self._session.request(
-                method,
-                base + path,
-                params=list(params),
-                data=body_text.encode("utf-8") if body_text is not None else None,
-                headers=headers,
-                timeout=(min(timeout, 10.0), timeout),
-                allow_redirects=False,  # a redirect never carries the key anywhere
-                stream=True,
-                verify=self.settings.verify,
+            pool, target = self._request_target(path, params)
+            data = body_text.encode("utf-8") if body_text is not None else None
+            if data is not None:
+                headers = {**headers, "Content-Length": str(len(data))}
+            response = pool.urlopen(
+                method, target, body=data, headers=headers, redirect=False,  # a redirect never carries the key anywhere
+                assert_same_host=False, preload_content=False, decode_content=False, retries=_NO_RETRIES,
+                timeout=urllib3.Timeout(connect=min(timeout, 10.0), read=timeout), chunked=False,
             )
             try:
-                status = response.status_code
-                response_headers = tuple((self.redact(k), self.redact(v)) for k, v in response.headers.items())
+                status = response.status
+                response_headers = tuple((self.redact(k), self.redact(v)) for k, v in response.headers.itermerged())
                 body, truncated, error = self._read_body(response, start + timeout)
             finally:
                 response.close()
-        except requests.exceptions.SSLError as exc:
-            error = f"TLS failure: {_tls_failure(exc)}"
-        except requests.exceptions.ConnectTimeout:
-            error = f"connection timed out after {min(timeout, 10.0):g} s"
-        except requests.exceptions.ReadTimeout:
-            error = f"no response within {timeout:g} s"
-        except requests.exceptions.ConnectionError as exc:
+                response.release_conn()
+        except MaxRetryError as exc:  # what could not connect, as requests' adapter sorts it
+            reason = exc.reason
+            if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
+                error = f"connection timed out after {min(timeout, 10.0):g} s"
+            elif isinstance(reason, Urllib3SSLError):
+                error = f"TLS failure: {_tls_failure(exc)}"
+            else:
+                error = f"connection failed: {_connection_failure(exc)}"
+        except (ProtocolError, OSError, ClosedPoolError) as exc:
             error = f"connection failed: {_connection_failure(exc)}"
-        except requests.exceptions.RequestException as exc:
+        except Urllib3SSLError as exc:
+            error = f"TLS failure: {_tls_failure(exc)}"
+        except ReadTimeoutError:
+            error = f"no response within {timeout:g} s"
+        except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException) as exc:
             error = f"request failed: {_first_line(exc)}"
         body = self._redact_body(body)
         return Exchange(
@@ -358,7 +395,18 @@ class HttpClient:
             attempts=attempt,
         )
 
-    def _read_body(self, response: requests.Response, deadline: float) -> tuple[bytes, bool, str | None]:
+    def _request_target(self, path: str, params: Sequence[tuple[str, str]]) -> tuple[urllib3.HTTPConnectionPool, str]:
+        """Where to send ``path`` with ``params``: the pool and the request target (path and query)."""
+        try:
+            pool, target, _ = self._targets(path)
+        except _UnusualUrl as unusual:
+            prepared = requests.models.PreparedRequest()
+            prepared.prepare_url(unusual.url, list(params))
+            return self._pool.connection_from_url(prepared.url or ""), prepared.path_url
+        query = urlencode([(k, v) for k, v in params if v is not None])  # as requests' _encode_params
+        return pool, f"{target}?{query}" if query else target
+
+    def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> tuple[bytes, bool, str | None]:
         """Read at most the cap, decoded (gzip, deflate), within the timeout: a huge or endless body is cut.
 
         ``read1`` returns whatever has arrived, so a body that drips in byte by byte is cut at the
@@ -371,7 +419,7 @@ class HttpClient:
             while True:
                 if time.monotonic() > deadline:
                     return b"".join(chunks), True, f"body not complete within {self.settings.timeout_s:g} s"
-                chunk = response.raw.read1(min(65536, cap + 1 - size), decode_content=True)
+                chunk = response.read1(min(65536, cap + 1 - size), decode_content=True)
                 if not chunk:
                     return b"".join(chunks), False, None
                 chunks.append(chunk)
@@ -391,6 +439,29 @@ class HttpClient:
             if parsed is not None:
                 wait = parsed.timestamp() - time.time()
         return min(max(wait, 0.0), self.settings.max_retry_after_s)
+
+
+_ACCEPT_ENCODING = requests.utils.DEFAULT_ACCEPT_ENCODING  # the codings urllib3 can decode here
+
+# requests' adapter default: no retry of a request once it may have reached the target, nor of a read.
+_NO_RETRIES = Retry(0, read=False)
+
+
+class _UnusualUrl(Exception):
+    """``base_url + path`` already holds a query or a fragment."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def _tls_settings(verify: bool | str) -> dict[str, Any]:
+    """urllib3's TLS settings for ``verify``, as requests' adapter derives them (certifi's bundle by default)."""
+    if verify is False:
+        return {"cert_reqs": "CERT_NONE"}
+    location = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else verify
+    key = "ca_cert_dir" if os.path.isdir(location) else "ca_certs"
+    return {"cert_reqs": "CERT_REQUIRED", key: location}
 
 
 class _LogGuard(logging.Filter):
