@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from jsonschema import ValidationError
+from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
 from ..contract import Contract
@@ -27,10 +32,10 @@ class ResponseValidator:
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
-        if contract.openapi_version.startswith("3.0"):
-            self._validator: Any = OAS30Validator(contract.response_schema, format_checker=oas30_format_checker)
-        else:
-            self._validator = OAS31Validator(contract.response_schema, format_checker=oas31_format_checker)
+        base, checker = ((OAS30Validator, oas30_format_checker) if contract.openapi_version.startswith("3.0")
+                         else (OAS31Validator, oas31_format_checker))
+        validator_class = extend(base, {"items": _ValidItemsMemo(base.VALIDATORS["items"])})
+        self._validator: Any = validator_class(contract.response_schema, format_checker=checker)
 
     def schema_violations(self, exchange: Exchange) -> list[Violation]:
         """SCHEMA-01 for one 200 response (other statuses are not judged here)."""
@@ -72,6 +77,67 @@ class ResponseValidator:
             return []
         shown = ", ".join(missing[:6]) + (f" (and {len(missing) - 6} more)" if len(missing) > 6 else "")
         return [violation("SCHEMA-02", f"documented properties missing: {shown}", exchange)]
+
+
+class _ValidItemsMemo:
+    """The ``items`` keyword of one validator class, remembering the array items it found valid, by value.
+
+    Validating an item against a subschema without ``$ref`` is a function of the two alone (formats
+    included), so an item equal to one already found valid (same JSON text, keys sorted: ``1``, ``1.0``
+    and ``true`` stay apart) has no errors again: it is not walked again. Every other item is
+    validated exactly as the original keyword does, errors and paths alike. Pages of a walk repeat
+    most of their items; the memo is bounded, and starts afresh when full.
+    """
+
+    MAX_REMEMBERED = 8192
+
+    def __init__(self, original: Callable[..., Iterator[ValidationError]]) -> None:
+        self._original = original
+        self._valid: dict[int, tuple[Any, set[str]]] = {}  # id(items schema) -> (that schema, valid items)
+        self._plain: dict[int, tuple[Any, bool]] = {}  # id(items schema) -> (that schema, no reference inside)
+        self._remembered = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, validator: Any, items: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if (not isinstance(items, dict) or not isinstance(instance, list) or not validator.is_type(instance, "array")
+                or "prefixItems" in schema or not self._is_plain(items)):
+            yield from self._original(validator, items, instance, schema)
+            return
+        valid = self._valid.setdefault(id(items), (items, set()))[1]
+        for index, item in enumerate(instance):
+            text = json.dumps(item, sort_keys=True, allow_nan=True)
+            if text in valid:
+                continue
+            errors = list(validator.descend(item, items, path=index))
+            if errors:
+                yield from errors
+            else:
+                self._remember(valid, text)
+
+    def _remember(self, valid: set[str], text: str) -> None:
+        with self._lock:
+            if self._remembered >= self.MAX_REMEMBERED:
+                for _, remembered in self._valid.values():
+                    remembered.clear()
+                self._remembered = 0
+            valid.add(text)
+            self._remembered += 1
+
+    def _is_plain(self, items: dict[str, Any]) -> bool:
+        known = self._plain.get(id(items))
+        if known is None:
+            known = self._plain[id(items)] = (items, not _has_reference(items))
+        return known[1]
+
+
+def _has_reference(schema: Any) -> bool:
+    """Whether a ``$ref`` (or dynamic reference) is anywhere inside: its meaning would depend on where it sits."""
+    if isinstance(schema, dict):
+        return any(key in ("$ref", "$dynamicRef", "$recursiveRef") or _has_reference(value)
+                   for key, value in schema.items())
+    if isinstance(schema, list):
+        return any(_has_reference(value) for value in schema)
+    return False
 
 
 def without_optional_nulls(instance: Any, schema: dict[str, Any]) -> Any:

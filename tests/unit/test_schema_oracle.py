@@ -52,3 +52,34 @@ def test_a_missing_property_is_schema_02_not_01(validator):
     assert validator.schema_violations(_page([item])) == []
     [found] = validator.missing_properties(_page([item]))
     assert found.requirement == "SCHEMA-02" and "data[0].introduction" in found.message
+
+
+def _plain_messages(contract, exchange):
+    """SCHEMA-01's message from a validator without the valid-items memo: the reference verdict."""
+    from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
+
+    from conformance.oracles.schema import without_optional_nulls
+
+    base, checker = ((OAS30Validator, oas30_format_checker) if contract.openapi_version.startswith("3.0")
+                     else (OAS31Validator, oas31_format_checker))
+    plain = base(contract.response_schema, format_checker=checker)
+    errors = sorted(plain.iter_errors(without_optional_nulls(exchange.json, contract.response_schema)),
+                    key=lambda e: list(e.absolute_path))
+    return [(list(e.absolute_path), e.message) for e in errors]
+
+
+def test_items_seen_valid_before_keep_every_verdict(validator):
+    """The memo of valid items changes no verdict: pages repeating valid items, then the same items
+    made invalid in ways equal under Python's == (1 for true, 1.0 for 1), judged as without it."""
+    other = {**ITEM, "id": "1b9b7a36-2d36-4f55-9a64-6a2f6f8d5e11"}
+    one = {**ITEM, "created_at": 1}
+    pages = [[ITEM, other, one], [other, ITEM, ITEM, one],
+             [ITEM, {**one, "created_at": True}], [{**one, "created_at": 1.0}, other],
+             [{**ITEM, "id": "not-a-uuid"}, ITEM], [ITEM, {**ITEM, "name": 1}], [ITEM, other]]
+    for items in pages * 2:
+        exchange = _page(items)
+        expected = _plain_messages(validator.contract, exchange)
+        found = validator.schema_violations(exchange)
+        assert bool(found) == bool(expected)
+        for path, message in expected[:3]:
+            assert message in found[0].message and str(path[-1]) in found[0].message
