@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -93,14 +93,18 @@ class Exchange:
 
     def to_record(self, body_limit: int = 65536) -> dict[str, Any]:
         """A JSON-able record for the evidence file (HAR) and cross-process transport."""
-        data = asdict(self)
-        body = self.body[:body_limit]
-        data["body"] = body.decode("utf-8", errors="replace")
-        data["body_truncated_in_record"] = len(self.body) > body_limit
-        data["params"] = [list(p) for p in self.params]
-        data["request_headers"] = [list(h) for h in self.request_headers]
-        data["response_headers"] = [list(h) for h in self.response_headers]
-        return data
+        # Field by field rather than dataclasses.asdict, which deep-copies every value: one per request.
+        return {
+            "kind": self.kind, "method": self.method, "base_url": self.base_url, "path": self.path,
+            "params": [list(p) for p in self.params],
+            "request_headers": [list(h) for h in self.request_headers],
+            "request_body": self.request_body, "started_at": self.started_at, "elapsed_s": self.elapsed_s,
+            "status_code": self.status_code,
+            "response_headers": [list(h) for h in self.response_headers],
+            "body": self.body[:body_limit].decode("utf-8", errors="replace"),
+            "truncated": self.truncated, "error": self.error, "attempts": self.attempts,
+            "body_truncated_in_record": len(self.body) > body_limit,
+        }
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Exchange:
