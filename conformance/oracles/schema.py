@@ -147,14 +147,24 @@ def without_optional_nulls(instance: Any, schema: dict[str, Any]) -> Any:
     apps without an opening statement, which newer specs type as a plain string. SCHEMA-02 still
     sees the property as present; only SCHEMA-01 stops judging a null it could not tell from absence.
     """
-    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
-        return [without_optional_nulls(item, schema["items"]) for item in instance]
+    if isinstance(instance, list):
+        items = schema.get("items")
+        return [without_optional_nulls(item, items) for item in instance] if isinstance(items, dict) else instance
     properties = schema.get("properties")
     if not isinstance(instance, dict) or not isinstance(properties, dict):
         return instance
-    required = set(schema.get("required") or ())
-    return {name: without_optional_nulls(value, properties.get(name) or {}) for name, value in instance.items()
-            if not (value is None and name in properties and name not in required)}
+    required = schema.get("required") or ()
+    kept = {}
+    for name, value in instance.items():
+        if value is None:
+            if name in properties and name not in required:
+                continue
+        elif isinstance(value, (dict, list)):  # only containers can hold a null to drop
+            inner = properties.get(name)
+            if inner:  # an undocumented property is kept as it is
+                value = without_optional_nulls(value, inner)
+        kept[name] = value
+    return kept
 
 
 def _path(path: Any) -> str:
