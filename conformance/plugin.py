@@ -7,6 +7,7 @@ resolved and checked once, by the controller, before any test runs.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ __all__ = [
     "pytest_configure",
     "pytest_sessionstart",
     "pytest_collection_modifyitems",
+    "pytest_collection_finish",
     "pytest_runtest_setup",
     "pytest_runtest_protocol",
     "pytest_runtest_makereport",
@@ -43,6 +45,7 @@ __all__ = [
 
 _REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
 _STOPPED = pytest.StashKey[Stop | None]()  # what kept a check from running (typed, never read from reasons)
+_FROZEN = pytest.StashKey[bool]()  # this run froze the objects alive after collection (gc.freeze)
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background (the lifecycle
 # machine makes its own users' data, and its waits for new seconds overlap the seeding's).
@@ -56,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.add_cleanup(lambda: _unfreeze(config))  # first in, so last out: after pytest's own final collections
     config.addinivalue_line("markers", "requirement(*ids): the catalogue requirements a check serves")
     workerinput = getattr(config, "workerinput", None)
     inputs = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunInputs)), None)
@@ -219,6 +223,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return _MODULE_ORDER.index(name) if name in _MODULE_ORDER else len(_MODULE_ORDER)
 
     items.sort(key=order)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What is alive now (modules, the spec, pytest's and hypothesis' tables) lives for the whole run: the
+    # garbage collector need not walk it again at every full collection. Given back at the very end.
+    if gc.get_freeze_count() == 0:  # no one else's frozen objects to thaw with ours
+        gc.freeze()
+        session.config.stash[_FROZEN] = True
+
+
+def _unfreeze(config: pytest.Config) -> None:
+    if config.stash.get(_FROZEN, False):
+        gc.unfreeze()
 
 
 def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
