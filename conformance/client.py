@@ -346,8 +346,8 @@ class HttpClient:
         try:
             pool, target = self._request_target(path, params)
             data = body_text.encode("utf-8") if body_text is not None else None
-            if data is not None:
-                headers = {**headers, "Content-Length": str(len(data))}
+            if data is not None or method not in ("GET", "HEAD"):  # as requests sets it: no body, length 0
+                headers = {**headers, "Content-Length": str(len(data or b""))}
             response = pool.urlopen(
                 method, target, body=data, headers=headers, redirect=False,  # a redirect never carries the key anywhere
                 assert_same_host=False, preload_content=False, decode_content=False, retries=_NO_RETRIES,
