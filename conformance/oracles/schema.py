@@ -79,6 +79,9 @@ class ResponseValidator:
         return [violation("SCHEMA-02", f"documented properties missing: {shown}", exchange)]
 
 
+_canonical_json = json.JSONEncoder(sort_keys=True, allow_nan=True).encode  # one encoder, not one per item
+
+
 class _ValidItemsMemo:
     """The ``items`` keyword of one validator class, remembering the array items it found valid, by value.
 
@@ -105,7 +108,7 @@ class _ValidItemsMemo:
             return
         valid = self._valid.setdefault(id(items), (items, set()))[1]
         for index, item in enumerate(instance):
-            text = json.dumps(item, sort_keys=True, allow_nan=True)
+            text = _canonical_json(item)
             if text in valid:
                 continue
             errors = list(validator.descend(item, items, path=index))
