@@ -1,7 +1,7 @@
 """The suite's own CPU per request, beside the reference server's (benchmark, not a test).
 
     python benchmarks/bench_cpu.py [--repeat 3] [--profile quick] [--seed 7] [--cprofile] [--top 30]
-                                   [--work DIR] [--write]
+                                   [--baseline CHECKOUT] [--work DIR] [--write]
 
 Starts the reference server once (throwaway key, ``seed=1``), then runs
 ``python -m conformance run --base-url URL --seed 7 --report-dir DIR`` against it ``--repeat``
@@ -11,6 +11,8 @@ server's CPU over the same run (``/proc/PID/stat`` before and after), the reques
 (summary.json ``requests``), the wall time, and CPU milliseconds per request for both. Medians over
 the runs, with the load averages before and after each (the machine is shared: figures carry their load).
 
+``--baseline CHECKOUT`` measures another checkout's suite (``git archive main | tar -x -C DIR``, say)
+against the same server too, its runs interleaved with this checkout's, so both see the same load.
 ``--cprofile`` adds one run through benchmarks/suite_probe.py with cProfile on the main thread and
 prints its top functions by own time and by cumulative time. ``--write`` saves the figures as
 benchmarks/results/bench_cpu-<time>.json and .md.
@@ -50,8 +52,9 @@ SUITE_TIMEOUT_S = 600.0
 
 
 def run_suite(server: ReferenceServer, key: str, work: Path, args: argparse.Namespace, *,
-              cprofile: Path | None = None) -> dict[str, Any]:
-    """One suite run against ``server``: CPU of both sides, requests and wall time."""
+              cprofile: Path | None = None, checkout: Path | None = None) -> dict[str, Any]:
+    """One suite run against ``server`` (this checkout's suite, or ``checkout``'s): CPU of both sides,
+    requests and wall time."""
     report = work / "report"
     run_args = ["run", "--base-url", server.base_url, "--profile", args.profile, "--seed", str(args.seed),
                 "--report-dir", str(report)]
@@ -61,7 +64,8 @@ def run_suite(server: ReferenceServer, key: str, work: Path, args: argparse.Name
         command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"), "--cprofile", str(cprofile),
                    "--", *run_args]
     server_before, load_before = process_cpu_s(server.pid), load()
-    child = run_child(command, cwd=work, env=clean_env(key), timeout_s=SUITE_TIMEOUT_S, log_stem="suite")
+    env = clean_env(key) | ({"PYTHONPATH": str(checkout)} if checkout else {})
+    child = run_child(command, cwd=work, env=env, timeout_s=SUITE_TIMEOUT_S, log_stem="suite")
     server_after = process_cpu_s(server.pid)
     result: dict[str, Any] = {
         "exit": child.status, "wall_s": round(child.wall_s, 3), "suite_cpu_s": round(child.cpu_s, 3),
@@ -107,6 +111,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7, help="the suite's --seed")
     parser.add_argument("--cprofile", action="store_true", help="one more run with cProfile on the main thread")
     parser.add_argument("--top", type=int, default=30, help="functions shown per cProfile listing")
+    parser.add_argument("--baseline", type=Path, help="also measure this checkout's suite, interleaved")
     parser.add_argument("--work", type=Path, help="keep the runs' directories here (default: a temporary one)")
     parser.add_argument("--write", action="store_true", help="write benchmarks/results/bench_cpu-<time>.json/.md")
     args = parser.parse_args()
@@ -117,10 +122,16 @@ def main() -> int:
     info = machine()
     print(describe_machine(info), flush=True)
     runs: list[dict[str, Any]] = []
+    baseline: list[dict[str, Any]] = []
     profile_text = None
     try:
         with ReferenceServer(api_keys=[key], seed=1) as server:
             for index in range(args.repeat):
+                if args.baseline:
+                    run_dir = work / f"baseline-{index}"
+                    run_dir.mkdir()
+                    baseline.append(run_suite(server, key, run_dir, args, checkout=args.baseline.resolve()))
+                    print(f"baseline run {index + 1}/{args.repeat}: {json.dumps(baseline[-1])}", flush=True)
                 run_dir = work / f"run-{index}"
                 run_dir.mkdir()
                 runs.append(run_suite(server, key, run_dir, args))
@@ -138,24 +149,34 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     summary = medians(runs)
-    header = ["run", "exit", "requests", "wall s", "suite CPU s", "server CPU s", "suite ms/req", "server ms/req",
-              "load before", "load after"]
-    rows = [[i + 1, r.get("exit"), r.get("requests"), r["wall_s"], r["suite_cpu_s"], r["server_cpu_s"],
-             r.get("suite_ms_per_request"), r.get("server_ms_per_request"), r["load_before"], r["load_after"]]
-            for i, r in enumerate(runs)]
-    rows.append(["median", "", summary["requests"], summary["wall_s"], summary["suite_cpu_s"],
-                 summary["server_cpu_s"], summary["suite_ms_per_request"], summary["server_ms_per_request"], "", ""])
+    header = ["suite", "run", "exit", "requests", "wall s", "suite CPU s", "server CPU s", "suite ms/req",
+              "server ms/req", "load before", "load after"]
+    rows: list[list[Any]] = []
+    for name, measured in (("baseline", baseline), ("this checkout", runs)):
+        if not measured:
+            continue
+        rows += [[name, i + 1, r.get("exit"), r.get("requests"), r["wall_s"], r["suite_cpu_s"], r["server_cpu_s"],
+                  r.get("suite_ms_per_request"), r.get("server_ms_per_request"), r["load_before"], r["load_after"]]
+                 for i, r in enumerate(measured)]
+        middle = medians(measured)
+        rows.append([name, "median", "", middle["requests"], middle["wall_s"], middle["suite_cpu_s"],
+                     middle["server_cpu_s"], middle["suite_ms_per_request"], middle["server_ms_per_request"], "", ""])
     table = markdown_table(header, rows)
     print(table)
     if args.write:
         markdown = (f"# Suite and server CPU per request (`--profile {args.profile} --seed {args.seed}`)\n\n"
-                    f"{describe_machine(info)}\n\n{table}\n")
+                    f"{describe_machine(info)}\n\nSuite CPU: the whole `python -m conformance run` process (user + "
+                    "system, interpreter start and imports included); server CPU: the reference server over the same "
+                    f"run. Baseline: {args.baseline or '(none)'}, its runs interleaved with this checkout's.\n\n"
+                    f"{table}\n")
         if profile_text:
             markdown += f"\n## cProfile of one run's main thread\n\n```\n{profile_text}\n```\n"
-        paths = write_results("bench_cpu", {"machine": info, "args": vars(args) | {"work": str(args.work)},
-                                            "runs": runs, "medians": summary}, markdown)
+        data = {"machine": info, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                "runs": runs, "medians": summary, "baseline_runs": baseline,
+                "baseline_medians": medians(baseline) if baseline else None}
+        paths = write_results("bench_cpu", data, markdown)
         print("wrote", *paths)
-    return 0 if all(r.get("exit") == 0 for r in runs) else 1
+    return 0 if all(r.get("exit") == 0 for r in runs + baseline) else 1
 
 
 if __name__ == "__main__":
