@@ -306,33 +306,42 @@ class EchoingProxy:
     escapes; some list pages hold an item whose id *is* the key (so a cursor, a path or a message can
     carry it); some requests are answered 500 with the key in the body and the reason phrase, 400 with
     the Authorization header in the message, or a redirect with the key in the Location.
+
+    Only walk requests are answered so: list requests whose cursor is an id this proxy served. Which
+    request gets which number depends on how the run's threads interleave; the single requests that
+    alone judge a requirement (the default order, an unknown cursor) are never broken, so the run
+    still judges every MUST requirement and writes its certification bundle, where a leak would show.
     """
 
     def __init__(self, upstream: Upstream, key: str, elsewhere: str) -> None:
         self.upstream = upstream
         self.key = key
         self.elsewhere = elsewhere
+        self.served: set[str] = set()  # ids of the items in the list pages served
 
     def __call__(self, request: Request) -> Outcome:
         auth = request.header("authorization") or "(none)"
         key, n = self.key, request.number
+        breakable = request.is_list() and request.param("last_id") in self.served
         echo = [("X-Echo-Authorization", auth), (f"X-Echo-{key}", "1"), ("Set-Cookie", f"session={key}; Path=/"),
                 ("WWW-Authenticate", f'Bearer realm="{key}", error="invalid_token"')]
         raw = [f"{key} this header line has no colon".encode()]
-        if n > 1 and n % 13 == 0 and request.is_list():
+        if n > 1 and n % 13 == 0 and breakable:
             return Reply(500, f"internal error: token {key} rejected for {auth}".encode(),
                          [("Content-Type", "text/plain"), *echo], reason=f"Broken {key}", raw_header_lines=raw)
-        if n > 1 and n % 17 == 0 and request.is_list():
+        if n > 1 and n % 17 == 0 and breakable:
             reply = json_reply({"code": "invalid_param", "message": f"{auth} is not a valid key",
                                 "status": 400}, 400, echo)
             reply.raw_header_lines = raw
             return reply
-        if n > 1 and n % 29 == 0 and request.is_list():
+        if n > 1 and n % 29 == 0 and breakable:
             return Reply(302, b"", [("Location", f"{self.elsewhere}/steal?key={key}&auth={auth}"), *echo])
         reply = self.upstream(request)
         reply.headers += echo
         reply.raw_header_lines = raw
         body = _json_or_none(reply.body)
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            self.served.update(item["id"] for item in body["data"] if isinstance(item, dict) and "id" in item)
         if isinstance(body, dict):
             body["echo"] = {"authorization": auth, "key": key}
             if request.is_list() and isinstance(body.get("data"), list) and n % 5 == 0:

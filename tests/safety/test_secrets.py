@@ -35,6 +35,8 @@ def test_a_hostile_target_echoing_the_key_everywhere_gets_it_into_no_output(cli,
         assert "evidence.har" in bundle.namelist()
     har = (report / "evidence.har").read_text(encoding="utf-8")
     assert har.count("[REDACTED]") > 50
+    statuses = {entry["response"]["status"] for entry in json.loads(har)["log"]["entries"]}
+    assert {500, 400, 302} <= statuses, f"the proxy's key-carrying 500, 400 and redirect were not met: {statuses}"
     # The verdict block's evidence was produced (and searched above); hypothesis' reproduction text is
     # searched whenever a property failed against this target (its undecided examples are skipped).
     assert "FAILED" in run.stdout and " curl -sS " in run.stdout, "no failure text to search"
