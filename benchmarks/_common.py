@@ -222,7 +222,7 @@ def exchange_timings(directory: Path) -> tuple[list[ExchangeTiming], dict[str, d
     for line in iter_evidence(directory):
         if "note" in line:
             notes[line["note"]] = line["data"]
-        else:
+        elif "exchange" in line:  # the other events (checks, violations) carry no timing of their own
             record = line["exchange"]
             timings.append(ExchangeTiming(record["kind"], record["started_at"], record["elapsed_s"]))
     return timings, notes
