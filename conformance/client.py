@@ -210,8 +210,8 @@ class HttpClient:
         self._pool.clear()
         self._log_guard.remove()
 
-    def _target(self, path: str) -> tuple[urllib3.HTTPConnectionPool, str, str]:
-        """The connection pool, the request target (path, no query) and the URL of ``base_url + path``.
+    def _target(self, path: str) -> tuple[urllib3.HTTPConnectionPool, str]:
+        """The connection pool and the request target (path, no query) of ``base_url + path``.
 
         Normalised by requests' own URL preparation (IDNA host, requoted path), once per path; the
         query is appended per request, encoded as requests encodes it.
@@ -222,8 +222,7 @@ class HttpClient:
         parts = urlsplit(url)
         if parts.query or parts.fragment:  # no clean place to add a query: requests' preparation per request
             raise _UnusualUrl(url)
-        return self._pool.connection_from_url(url), parts.path or "/", url
-
+        return self._pool.connection_from_url(url), parts.path or "/"
 
     def _hide(self, secret: str) -> None:
         """Redact ``secret`` from now on: as sent, and as a URL's path or query would carry it."""
@@ -398,7 +397,7 @@ class HttpClient:
     def _request_target(self, path: str, params: Sequence[tuple[str, str]]) -> tuple[urllib3.HTTPConnectionPool, str]:
         """Where to send ``path`` with ``params``: the pool and the request target (path and query)."""
         try:
-            pool, target, _ = self._targets(path)
+            pool, target = self._targets(path)
         except _UnusualUrl as unusual:
             prepared = requests.models.PreparedRequest()
             prepared.prepare_url(unusual.url, list(params))
