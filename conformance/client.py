@@ -342,6 +342,7 @@ class HttpClient:
         truncated = False
         error: str | None = None
         timeout = self.settings.timeout_s
+        connect_timeout = min(timeout, 10.0)  # a target that never accepts costs at most this
         try:
             pool, target = self._request_target(path, params)
             data = body_text.encode("utf-8") if body_text is not None else None
@@ -350,7 +351,7 @@ class HttpClient:
             response = pool.urlopen(
                 method, target, body=data, headers=headers, redirect=False,  # a redirect never carries the key anywhere
                 assert_same_host=False, preload_content=False, decode_content=False, retries=_NO_RETRIES,
-                timeout=urllib3.Timeout(connect=min(timeout, 10.0), read=timeout), chunked=False,
+                timeout=urllib3.Timeout(connect=connect_timeout, read=timeout), chunked=False,
             )
             try:
                 status = response.status
@@ -362,7 +363,7 @@ class HttpClient:
         except MaxRetryError as exc:  # what could not connect, as requests' adapter sorts it
             reason = exc.reason
             if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
-                error = f"connection timed out after {min(timeout, 10.0):g} s"
+                error = f"connection timed out after {connect_timeout:g} s"
             elif isinstance(reason, Urllib3SSLError):
                 error = f"TLS failure: {_tls_failure(exc)}"
             else:
