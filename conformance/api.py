@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TypedDict
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 from .client import KEY, Auth, HttpClient
 from .contract import LIST_OPERATION, ListOperation
 from .exchange import Exchange
+from .results import Stop
 
-__all__ = ["ServiceApi", "ListParams", "conversation_id_of"]
+__all__ = ["ServiceApi", "ListParams", "conversation_id_of", "RequestTally", "JOB_TALLY", "HALTED"]
+
+HALTED = "not sent: the run is being stopped"
+
+
+class RequestTally:
+    """The requests one check sent through the API (the executor opens one per check, in a context
+    variable, so that concurrent checks are told apart): what was refused, why, and whether to halt."""
+
+    def __init__(self, halted: Callable[[], bool] = lambda: False) -> None:
+        self.halted = halted  # the executor is stopping: this check sends nothing more
+        self.sent = 0
+        self.refused = 0
+        self.stop: Stop | None = None  # why the first refused request was refused
+        self._lock = threading.Lock()
+
+    def count(self, exchange: Exchange, stop: Stop | None) -> None:
+        with self._lock:
+            if exchange.attempts:
+                self.sent += 1
+                return
+            self.refused += 1
+            self.stop = self.stop or stop
+
+
+JOB_TALLY: ContextVar[RequestTally | None] = ContextVar("dify_conformance_job_tally", default=None)
 
 
 class ListParams(TypedDict, total=False):
@@ -30,6 +59,24 @@ class ServiceApi:
         self.http = http
         self.operation = operation
 
+    def _send(self, method: str, path: str, **request: Any) -> Exchange:
+        """Every request of the API goes here: a check's requests are counted in its tally, and not sent
+        at all once the executor halts (interrupted, or the run is ending)."""
+        tally = JOB_TALLY.get()
+        if tally is not None and tally.halted():
+            exchange = Exchange(kind=request.get("kind", "other"), method=method,
+                                base_url=self.http.redact(self.http.settings.base_url.rstrip("/")),
+                                path=self.http.redact(path),
+                                params=tuple((self.http.redact(k), self.http.redact(v))
+                                             for k, v in request.get("params", ())),
+                                started_at=time.time(), error=HALTED, attempts=0)
+            tally.count(exchange, "interrupted")
+            return exchange
+        exchange = self.http.send(method, path, **request)
+        if tally is not None:
+            tally.count(exchange, self.http.stop_kind)
+        return exchange
+
     def list(
         self,
         *,
@@ -47,33 +94,33 @@ class ServiceApi:
             for name, value in ((op.user, user), (op.cursor, last_id), (op.limit, limit), (op.sort, sort_by))
             if value is not None
         ]
-        return self.http.send(op.method, op.path, params=params, auth=auth, kind=kind)
+        return self._send(op.method, op.path, params=params, auth=auth, kind=kind)
 
     def list_raw(self, params: Sequence[tuple[str, str]], *, auth: Auth = KEY, kind: str = "list") -> Exchange:
-        return self.http.send(self.operation.method, self.operation.path, params=params, auth=auth, kind=kind)
+        return self._send(self.operation.method, self.operation.path, params=params, auth=auth, kind=kind)
 
     def create_conversation(self, user: str, query: str) -> Exchange:
         """POST /chat-messages without conversation_id: a new conversation (blocking mode)."""
         body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user}
-        return self.http.send("POST", "/chat-messages", json_body=body, kind="create")
+        return self._send("POST", "/chat-messages", json_body=body, kind="create")
 
     def create_conversation_streaming(self, user: str, query: str) -> Exchange:
         """POST /chat-messages in streaming mode: a new conversation, answered as an event stream."""
         body = {"inputs": {}, "query": query, "response_mode": "streaming", "user": user}
-        return self.http.send("POST", "/chat-messages", json_body=body, kind="create")
+        return self._send("POST", "/chat-messages", json_body=body, kind="create")
 
     def send_message(self, user: str, conversation_id: str, query: str) -> Exchange:
         body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user,
                 "conversation_id": conversation_id}
-        return self.http.send("POST", "/chat-messages", json_body=body, kind="message")
+        return self._send("POST", "/chat-messages", json_body=body, kind="message")
 
     def rename(self, user: str, conversation_id: str, name: str) -> Exchange:
         body = {"name": name, "auto_generate": False, "user": user}
-        return self.http.send("POST", f"/conversations/{quote(conversation_id, safe='')}/name", json_body=body,
+        return self._send("POST", f"/conversations/{quote(conversation_id, safe='')}/name", json_body=body,
                               kind="rename")
 
     def delete(self, user: str, conversation_id: str) -> Exchange:
-        return self.http.send("DELETE", f"/conversations/{quote(conversation_id, safe='')}",
+        return self._send("DELETE", f"/conversations/{quote(conversation_id, safe='')}",
                               json_body={"user": user}, kind="delete")
 
 

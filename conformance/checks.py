@@ -7,6 +7,7 @@ requirement each violation names, not merely to the test that saw it.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import NoReturn
 
@@ -15,7 +16,7 @@ import pytest
 from .oracles import Inconclusive
 from .results import CheckResult, Violation
 
-__all__ = ["ConformanceFailure", "expect", "inconclusive", "SoftChecks", "decided", "run_property", "settle_unsent"]
+__all__ = ["ConformanceFailure", "expect", "inconclusive", "run_property", "settle_unsent", "HYPOTHESIS_LOCK"]
 
 
 class ConformanceFailure(AssertionError):
@@ -50,49 +51,19 @@ def inconclusive(reason: str) -> NoReturn:
     pytest.skip(f"inconclusive: {reason}")
 
 
-class SoftChecks:
-    """Collects violations over several probes of one check, then fails once with all of them.
-
-    Probes that come back inconclusive are counted; if every probe was, the check is skipped.
-    """
-
-    def __init__(self) -> None:
-        self.violations: list[Violation] = []
-        self.decided = 0
-        self.undecided: list[str] = []
-
-    def add(self, violations: Iterable[Violation]) -> None:
-        self.violations.extend(violations)
-        self.decided += 1
-
-    def undecidable(self, error: Inconclusive) -> None:
-        self.undecided.append(str(error))
-
-    def finish(self) -> None:
-        expect(self.violations)
-        if not self.decided and self.undecided:
-            more = f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""
-            inconclusive(self.undecided[0] + more)
-
-
-def decided(judge: Callable[[], Iterable[Violation]]) -> None:
-    """Inside a hypothesis example: fail on violations; an undecidable example (a 5xx, no answer) is
-    rejected rather than skipped, so a target failing at random does not make the property flaky."""
-    import hypothesis
-
-    try:
-        found = list(judge())
-    except Inconclusive:
-        hypothesis.reject()
-    expect(found)
+# Hypothesis runs in one thread at a time: CPython 3.11's ast module keeps its recursion count per
+# process, and hypothesis parses the source of lambdas (to describe strategies) from whichever thread
+# draws ("SystemError: AST constructor recursion depth mismatch" when two threads do at once).
+HYPOTHESIS_LOCK = threading.RLock()
 
 
 def run_property(test: Callable[[], None]) -> None:
-    """Run a @given test; when no example could be decided, the check is inconclusive (skipped)."""
+    """Run a @given test (one hypothesis run at a time, see HYPOTHESIS_LOCK); when no example could be
+    decided, the check is inconclusive (skipped)."""
     import hypothesis.errors
 
     try:
-        with _printed_examples():
+        with HYPOTHESIS_LOCK, _printed_examples():
             test()
     except hypothesis.errors.Unsatisfiable:
         inconclusive("no example could be decided: the responses were server errors or unusable (see ROBUST-01)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 from .api import ServiceApi
@@ -11,7 +13,10 @@ from .oracles.schema import ResponseValidator
 from .profiles import Profile
 from .runstate import RunState, state_of
 
-__all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "validator"]
+if TYPE_CHECKING:
+    from .executor import Probes
+
+__all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "validator", "operation", "probes"]
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
@@ -59,3 +64,20 @@ def dataset(run_state: RunState) -> Dataset:
     except Exception as exc:  # a broken target must not crash the run: say what happened
         pytest.skip(f"the test data could not be made: {type(exc).__name__}: {exc}")
     raise AssertionError("unreachable: pytest.skip raises")
+
+
+@pytest.fixture(scope="session")
+def operation(run_state: RunState) -> Any:
+    """The operation under test as schemathesis reads it (generated requests)."""
+    from .executor import PROVIDERS
+
+    return PROVIDERS["operation"](run_state)
+
+
+@pytest.fixture
+def probes() -> Probes:
+    """A check's probes (the executor hands the suite's checks their own; this serves checks of one's own,
+    which then end with ``probes.finish()``)."""
+    from .executor import Probes
+
+    return Probes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import re
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,16 @@ from typing import Any
 import hypothesis
 import pytest
 
+from .api import JOB_TALLY, RequestTally
 from .catalogue import UnknownRequirement, is_known, requirement
 from .checks import ConformanceFailure, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
+from .executor import Executor, JobOutcome
 from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
-from .registry import check_named
+from .registry import Check, check_named
 from .results import CheckResult, Stop, Violation
 from .runstate import STATE, RunInputs, RunState, Target, new_run_id, resolve_target
 from .settings import build_settings, settings_from_wire, settings_to_wire
@@ -37,13 +40,16 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_collection_finish",
     "pytest_runtest_setup",
+    "pytest_pyfunc_call",
     "pytest_runtest_protocol",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
     "pytest_unconfigure",
 ]
 
-_REFUSED_BEFORE = pytest.StashKey[int]()  # requests the client had refused when a check started
+_JOB = pytest.StashKey[JobOutcome]()  # what the executor's job of a suite check came to
+_TALLY = pytest.StashKey[RequestTally]()  # the requests a check of one's own sent
+_EXECUTOR = pytest.StashKey[Executor]()  # the executor of this process (processes that run checks)
 _STOPPED = pytest.StashKey[Stop | None]()  # what kept a check from running (typed, never read from reasons)
 _FROZEN = pytest.StashKey[bool]()  # this run froze the objects alive after collection (gc.freeze)
 _SUITE_DIR = Path(__file__).parent / "suite"
@@ -197,6 +203,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     if state.http is None:
         state.open_client()
+    session.config.stash[_EXECUTOR] = Executor(state, getattr(state.settings, "concurrency", 4))
     state.start_seeding()
 
 
@@ -231,6 +238,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if gc.get_freeze_count() == 0:  # no one else's frozen objects to thaw with ours
         gc.freeze()
         session.config.stash[_FROZEN] = True
+    _start_jobs(session)
 
 
 def _unfreeze(config: pytest.Config) -> None:
@@ -243,6 +251,9 @@ def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Checks of one's own (not the suite's, which the executor runs) are held to the run's limits here."""
+    if _job_of(item) is not None:
+        return
     state = item.config.stash[STATE]
     ids = _requirements_of(item)
     if state.settings.read_only and ids and all(requirement(i).needs_writes for i in ids):
@@ -250,11 +261,50 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if time.time() > state.deadline:
         item.stash[_STOPPED] = "time-budget"
         pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
-    if state.http is not None:  # --max-requests spent, or the target stopped answering: nothing more is sent
-        if state.http.stopped:
-            item.stash[_STOPPED] = state.http.stop_kind
-            pytest.skip(f"{state.http.stopped} before this check started")
-        item.stash[_REFUSED_BEFORE] = state.http.refused
+    if state.http is not None and state.http.stopped:  # --max-requests spent, or the target stopped answering
+        item.stash[_STOPPED] = state.http.stop_kind
+        pytest.skip(f"{state.http.stopped} before this check started")
+    executor = item.config.stash.get(_EXECUTOR, None)
+    tally = item.stash[_TALLY] = RequestTally(executor.halted if executor is not None else lambda: False)
+    JOB_TALLY.set(tally)  # the main thread's context, where pytest calls this check
+
+
+def _job_of(item: pytest.Item) -> Check | None:
+    """The registry's entry for a suite check (the executor runs those), None for a check of one's own."""
+    if not isinstance(item, pytest.Function):
+        return None
+    return check_named(item.path.stem, item.originalname)
+
+
+def _params_of(item: pytest.Item) -> dict[str, Any]:
+    callspec = getattr(item, "callspec", None)
+    return dict(callspec.params) if callspec is not None else {}
+
+
+def _start_jobs(session: pytest.Session) -> None:
+    """Every selected suite check is queued at once, in the suite's order: while pytest reports one,
+    the next ones already run. Under xdist a worker does not know its share in advance: each check is
+    started when the worker reaches it."""
+    executor = session.config.stash.get(_EXECUTOR, None)
+    if executor is None or hasattr(session.config, "workerinput"):
+        return
+    for item in session.items:
+        if isinstance(item, pytest.Function) and _job_of(item) is not None:
+            executor.start(item.nodeid, item.obj, _params_of(item), _requirements_of(item))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A suite check: wait for its job and raise what it raised (pytest then reports it as usual)."""
+    executor = pyfuncitem.config.stash.get(_EXECUTOR, None)
+    if executor is None or _job_of(pyfuncitem) is None:
+        return None  # a check of one's own: pytest calls it (its requests counted in its tally, see setup)
+    outcome = executor.outcome(pyfuncitem.nodeid, pyfuncitem.obj, _params_of(pyfuncitem),
+                               _requirements_of(pyfuncitem))
+    pyfuncitem.stash[_JOB] = outcome
+    if outcome.error is not None:
+        raise outcome.error
+    return True
 
 
 @pytest.hookimpl(wrapper=True)
@@ -297,12 +347,17 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     ids = _requirements_of(item)
     doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
     params = f" [{item.callspec.id}]" if hasattr(item, "callspec") else ""
+    job = item.stash.get(_JOB, None)
     result = CheckResult(check_id=item.nodeid, name=f"{' '.join(ids)} {doc}{params}", requirements=ids,
-                         outcome=report.outcome, duration_s=round(report.duration, 3),
+                         outcome=report.outcome, duration_s=job.duration_s if job else round(report.duration, 3),
                          stopped=item.stash.get(_STOPPED, None))
-    refused = state.http.refused - item.stash.get(_REFUSED_BEFORE, state.http.refused) if state.http else 0
-    if refused and state.http is not None and state.http.stopped and settle_unsent(result, call, state.http.stopped):
-        result.stopped = state.http.stop_kind
+    if job is not None and job.stopped is not None and not job.refused:  # not started: the run's limit said so
+        result.stopped = job.stopped
+    tally = item.stash.get(_TALLY, None)
+    result.requests = job.sent if job is not None else tally.sent if tally is not None else 0
+    unsent = _unsent_of(item, job, state)
+    if unsent is not None and settle_unsent(result, call, unsent[1]):
+        result.stopped = unsent[0]
         return result  # what was not sent was not judged
     if report.skipped:
         longrepr = report.longrepr
@@ -320,11 +375,12 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         elif _only_skips(error):  # hypothesis wrapped an inconclusive example (FlakyFailure): undecided
             result.outcome, result.reason = "skipped", "inconclusive: the target answered the same example differently"
             return result
-        else:  # the check broke: never a silent pass; name what broke it
+        else:  # the check itself broke: the suite's error, never the target's failure
             text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
-            message = state.http.redact(text) if state.http else text
-            result.violations = [Violation(i, f"the check could not complete: {message}") for i in ids]
-            result.reason = message
+            redact = state.http.redact if state.http else str
+            result.outcome, result.reason = "error", f"the check broke (a bug of the suite): {redact(text)}"
+            result.traceback = redact("".join(traceback.format_exception(error)))
+            return result
         # Only hypothesis' own lines: its notes can embed a Python traceback, which is noise here.
         # A generated schemathesis case prints as nothing ("case=,"): its request is the evidence already.
         notes = [n for n in getattr(error, "__notes__", None) or []
@@ -334,6 +390,19 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
             result.replay = "\n".join(notes) + (
                 f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")
     return result
+
+
+def _unsent_of(item: pytest.Item, job: JobOutcome | None, state: RunState) -> tuple[Stop, str] | None:
+    """Whether requests of this check were refused (budget, breaker, halt), with the kind and reason."""
+    if job is not None:
+        if job.refused and job.stopped is not None:
+            return job.stopped, job.stopped_reason or "requests were not sent"
+        return None
+    tally = item.stash.get(_TALLY, None)
+    if tally is not None and tally.refused and tally.stop is not None:
+        reason = state.http.stopped if state.http is not None and state.http.stopped else "requests were not sent"
+        return tally.stop, reason
+    return None
 
 
 def _violations_in(error: BaseException) -> list[Violation]:
@@ -376,6 +445,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None:
         return
     if _runs_checks(session.config):
+        executor = session.config.stash.get(_EXECUTOR, None)
+        if executor is not None:  # checks not reached (-x, an interrupt) are dropped, running ones halted
+            executor.shutdown()
         cleanup_failures = state.finish_data()
         seeding_error = state.seeding_error()
         if state.log is not None:

@@ -20,6 +20,9 @@ class Profile:
     bursts: int  # distinct seconds the main user's conversations are made in
     lifecycle_examples: int = 3  # sequences the lifecycle state machine runs
     lifecycle_steps: int = 8  # steps per sequence at most
+    # Sequences the lifecycle machine may run in all: the examples, those the target would not let be
+    # judged, and the replays hypothesis makes to shrink a failure. Its cost is bounded by this, in work.
+    lifecycle_runs: int = 12
     # A walk at a boundary limit whose full walk would take more pages stops after this many and is
     # judged as a window (oracles/window.py) against the full walks at the larger limits: small limits
     # cost a few pages, not one per conversation per sort. None: every boundary limit walks the list.
@@ -42,9 +45,9 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", examples=12, generated_examples=40, derandomize=False, time_budget_s=900.0, bursts=2,
-                     lifecycle_examples=3, lifecycle_steps=8, boundary_walk_pages=8),
+                     lifecycle_examples=3, lifecycle_steps=8, lifecycle_runs=12, boundary_walk_pages=8),
     "full": Profile("full", examples=60, generated_examples=150, derandomize=True, time_budget_s=3600.0, bursts=4,
-                    lifecycle_examples=25, lifecycle_steps=20),
+                    lifecycle_examples=25, lifecycle_steps=20, lifecycle_runs=60),
 }
 
 

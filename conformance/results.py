@@ -78,6 +78,8 @@ class CheckResult:
     duration_s: float = 0.0
     replay: str | None = None  # how to replay a hypothesis failure
     stopped: Stop | None = None  # the run's limit that kept this check from being judged, if one did
+    traceback: str | None = None  # outcome error: where the check broke (redacted), for whoever fixes the suite
+    requests: int = 0  # requests this check put on the wire
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -201,6 +201,7 @@ class RunState:
     preflight_requests: int = 0  # requests the controller's preflight sent (part of --max-requests)
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
+    cache: dict[str, Any] = field(default_factory=dict)  # values made once per run for the checks (executor.py)
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

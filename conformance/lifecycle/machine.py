@@ -64,6 +64,9 @@ class LifecycleContext:
     clock: SecondClock = field(default_factory=SecondClock)
     examples: int = 0
     steps: int = 0
+    runs: int | None = None  # sequences the machine may run in all (generated, discarded, shrinking)
+    budget_spent: bool = False  # the machine stopped there (see run_lifecycle)
+    undecided_examples: int = 0  # sequences the target would not let be judged
     undecided_in_a_row: int = 0
     stories: dict[str, str] = field(default_factory=dict)  # requirements failed -> the story that shows it
     # requirements failed -> the violations first seen for them: kept even if hypothesis cannot replay them
@@ -83,8 +86,11 @@ class LifecycleMachine(RuleBasedStateMachine):
     context: LifecycleContext  # set on the per-run subclass made by run_lifecycle
 
     def __init__(self) -> None:
-        super().__init__()
         ctx = self.context
+        if ctx.runs is not None and ctx.examples >= ctx.runs:
+            ctx.budget_spent = True
+            raise _BudgetSpent  # no request sent: the budget in work is spent
+        super().__init__()
         ctx.examples += 1
         self.api, self.contract = ctx.api, ctx.contract
         self.users = lifecycle_users(ctx.users, ctx.examples)
@@ -329,6 +335,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         """The target would not take a write or list it: this example cannot be judged (the others
         still are); when no example can be, the check ends inconclusive instead of trying forever."""
         self.rejected = True
+        self.context.undecided_examples += 1
         self.context.undecided_in_a_row += 1
         if self.context.undecided_in_a_row >= _UNDECIDED_IN_A_ROW:
             inconclusive(f"{self.context.undecided_in_a_row} sequences in a row could not be judged; the last "
@@ -350,13 +357,32 @@ def _answered_at(exchange: Exchange) -> float:
     return exchange.started_at + exchange.elapsed_s
 
 
-def run_lifecycle(context: LifecycleContext, *, examples: int, steps: int) -> None:
-    """Run the machine under the run's seed; a failure carries the shrunk story as a note."""
+class _BudgetSpent(BaseException):
+    """Raised when the machine would start a sequence past its budget: a BaseException, so hypothesis
+    lets it through (as it does an interrupt) instead of taking it for a failure to shrink."""
+
+
+def run_lifecycle(context: LifecycleContext, *, examples: int, steps: int, runs: int | None = None) -> None:
+    """Run the machine under the run's seed, for ``examples`` sequences of at most ``steps`` steps, and
+    at most ``runs`` sequences in all (those hypothesis discards, and the replays of shrinking, count):
+    the cost is bounded in work, whatever the target's speed. A failure carries its story as a note."""
     machine = type("LifecycleMachine", (LifecycleMachine,), {"context": context})
     hypothesis.seed(context.seed)(machine)
     budget = hypothesis.settings(max_examples=examples, stateful_step_count=steps, derandomize=False)
+    context.runs = runs
     try:
         run_state_machine_as_test(machine, settings=budget)
+    except _BudgetSpent:
+        # The budget ended generation or shrinking: what was seen stands, with the shortest story seen.
+        if context.found:
+            failed, violations = next(iter(context.found.items()))
+            failure = context.failure_type(failed)(violations)
+            failure.add_note("Falsifying example (the lifecycle's budget of sequences ended the search)")
+            failure.add_note(context.stories[failed])
+            raise failure from None
+        if context.examples == context.undecided_examples:
+            inconclusive(f"none of the {context.examples} sequences the budget allows could be judged (see "
+                         "ROBUST-01)")
     except hypothesis.errors.Flaky as error:
         # The target did deviate, but a replay went otherwise (its seconds fell differently, so ties and
         # waits changed): what was seen is still a violation, reported with the story that showed it.

@@ -6,10 +6,10 @@ import base64
 import secrets
 
 from conformance.api import ServiceApi
-from conformance.checks import SoftChecks
+from conformance.catalogue import Req
 from conformance.client import NO_AUTH, BearerOverride
 from conformance.dataset import TestUsers
-from conformance.oracles import Inconclusive
+from conformance.executor import Probes
 from conformance.oracles.rejection import rejection_violations
 from conformance.runstate import RunState
 
@@ -34,15 +34,10 @@ def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None
     return cases
 
 
-def test_requests_without_a_valid_key_are_refused_with_401(api: ServiceApi, users: TestUsers,
+def test_requests_without_a_valid_key_are_refused_with_401(probes: Probes, api: ServiceApi, users: TestUsers,
                                                            run_state: RunState) -> None:
     """Requests without the API key, or with a wrong one, get 401 and no data"""
-    soft = SoftChecks()
     known = {cid for _, cid in run_state.ledger.items()}
-    for what, auth in _wrong_credentials(run_state.target.api_key):
-        exchange = api.list(user=users.main, auth=auth)
-        try:
-            soft.add(rejection_violations(exchange, "AUTH-01", f"a request with {what}", known_ids=known, status=401))
-        except Inconclusive as error:
-            soft.undecidable(error)
-    soft.finish()
+    probes.each(_wrong_credentials(run_state.target.api_key), lambda case: rejection_violations(
+        api.list(user=users.main, auth=case[1]), Req.AUTH_01, f"a request with {case[0]}", known_ids=known,
+        status=401))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import ServiceApi
-from conformance.checks import SoftChecks, expect, inconclusive
+from conformance.catalogue import Req
+from conformance.checks import expect, inconclusive
 from conformance.contract import Contract
 from conformance.dataset import Dataset, SeedingError, TestUsers
 from conformance.exchange import Exchange
+from conformance.executor import Probes
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
 from conformance.probes import refused
@@ -24,8 +26,8 @@ def _listed_ids(api: ServiceApi, contract: Contract, user: str, expected: int) -
     return [i for page in walk.pages for i in page.ids], walk.pages[-1].exchange
 
 
-def test_a_created_conversation_is_listed_until_deleted(api: ServiceApi, contract: Contract, run_state: RunState,
-                                                        users: TestUsers) -> None:
+def test_a_created_conversation_is_listed_until_deleted(probes: Probes, api: ServiceApi, contract: Contract,
+                                                        run_state: RunState, users: TestUsers) -> None:
     """A new conversation appears in its user's list; deleted, it is gone, and no longer a cursor"""
     seeder = run_state.seeder
     if seeder is None:
@@ -34,38 +36,29 @@ def test_a_created_conversation_is_listed_until_deleted(api: ServiceApi, contrac
         conversation_id = seeder.create(users.scratch, "DATA-01")
     except SeedingError as error:
         inconclusive(str(error))
-    soft = SoftChecks()  # a step that cannot be decided keeps what the steps before it found
-    try:
-        listed, last = _listed_ids(api, contract, users.scratch, 1)
-        soft.add([] if conversation_id in listed else [violation(
-            "DATA-01", f"conversation {conversation_id}, just created for {users.scratch!r}, is not in that "
-            "user's list", last)])
-    except Inconclusive as error:
-        soft.undecidable(error)
+
+    def listed() -> list[Violation]:
+        ids, last = _listed_ids(api, contract, users.scratch, 1)
+        return [] if conversation_id in ids else [violation(
+            Req.DATA_01, f"conversation {conversation_id}, just created for {users.scratch!r}, is not in that "
+            "user's list", last)]
+
+    probes.judge(listed)  # a step that cannot be decided keeps what the steps before it found
     deleted = api.delete(users.scratch, conversation_id)
     if deleted.status_code is None or not 200 <= deleted.status_code < 300:
-        soft.undecidable(Inconclusive(f"the delete was not accepted: {deleted.describe()}"))
-        soft.finish()
+        probes.undecidable(f"the delete was not accepted: {deleted.describe()}")
         return
     run_state.ledger.forget(users.scratch, conversation_id)
-    try:
-        listed, last = _listed_ids(api, contract, users.scratch, 1)
-    except Inconclusive as error:
-        soft.undecidable(error)
-        soft.finish()
+
+    def gone() -> list[Violation]:
+        ids, last = _listed_ids(api, contract, users.scratch, 1)
+        return [violation(Req.DATA_01, f"conversation {conversation_id} was deleted (answered "
+                          f"{deleted.status_code}) but is still listed", last)] if conversation_id in ids else []
+
+    if probes.judge(gone) != []:  # still listed, or not known: the cursor of a deleted one says nothing more
         return
-    if conversation_id in listed:
-        soft.add([violation("DATA-01", f"conversation {conversation_id} was deleted (answered "
-                            f"{deleted.status_code}) but is still listed", last)])
-        soft.finish()
-        return
-    soft.add([])
-    try:
-        soft.add(refused(lambda: api.list(user=users.scratch, last_id=conversation_id), "PAGE-03",
-                         f"last_id={conversation_id} names a deleted conversation"))
-    except Inconclusive as error:
-        soft.undecidable(error)
-    soft.finish()
+    probes.judge(lambda: refused(lambda: api.list(user=users.scratch, last_id=conversation_id), Req.PAGE_03,
+                                 f"last_id={conversation_id} names a deleted conversation"))
 
 
 def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, contract: Contract,

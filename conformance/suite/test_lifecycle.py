@@ -11,6 +11,7 @@ from conformance.api import ServiceApi
 from conformance.checks import run_property
 from conformance.contract import Contract
 from conformance.dataset import TestUsers
+from conformance.lifecycle.clock import SecondClock
 from conformance.lifecycle.machine import LifecycleContext, run_lifecycle
 from conformance.profiles import Profile
 from conformance.runstate import RunState
@@ -22,12 +23,12 @@ def test_the_conversation_lifecycle_matches_the_model(api: ServiceApi, contract:
     if run_state.settings.read_only:
         pytest.skip("read-only run: this requirement needs writes to the target")
     context = LifecycleContext(api=api, contract=contract, ledger=run_state.ledger, users=users,
-                               seed=run_state.settings.seed)
+                               seed=run_state.settings.seed, clock=SecondClock(stop=run_state.interrupt))
     try:
         run_property(lambda: run_lifecycle(context, examples=profile.lifecycle_examples,
-                                           steps=profile.lifecycle_steps))
+                                           steps=profile.lifecycle_steps, runs=profile.lifecycle_runs))
     finally:
         if run_state.log is not None:
             run_state.log.note("lifecycle", {
-                "examples": context.examples, "steps": context.steps,
+                "examples": context.examples, "steps": context.steps, "budget_spent": context.budget_spent,
                 "waited_for_seconds_s": round(context.clock.waited_s, 2), "waits": context.clock.waits})

@@ -3,28 +3,28 @@ form), PAGE-03 (a cursor naming nothing), PAGE-04 (a malformed cursor). No test 
 
 from __future__ import annotations
 
+import random
 import uuid
 from typing import Unpack, cast
 
 import pytest
-from hypothesis import given
 
 from conformance import strategies
 from conformance.api import ListParams, ServiceApi
-from conformance.checks import SoftChecks, decided, inconclusive, run_property
+from conformance.catalogue import Req
+from conformance.checks import inconclusive
 from conformance.contract import Contract
 from conformance.dataset import TestUsers
-from conformance.oracles import Inconclusive
+from conformance.executor import Probes, draw_examples
 from conformance.oracles.rejection import rejection_violations
 from conformance.probes import refused
+from conformance.profiles import Profile
+from conformance.results import Violation
 from conformance.runstate import RunState
 
 
-def _refused(api: ServiceApi, soft: SoftChecks, requirement: str, why: str, **params: Unpack[ListParams]) -> None:
-    try:
-        soft.add(refused(lambda: api.list(**params), requirement, why))
-    except Inconclusive as error:
-        soft.undecidable(error)
+def _refused(api: ServiceApi, requirement: Req, why: str, **params: Unpack[ListParams]) -> list[Violation]:
+    return refused(lambda: api.list(**params), requirement, why)
 
 
 def _bounds_or_skip(contract: Contract) -> None:
@@ -32,104 +32,88 @@ def _bounds_or_skip(contract: Contract) -> None:
         pytest.skip("the spec gives limit no minimum and maximum: nothing is out of range")
 
 
-def test_limits_outside_the_bounds_are_refused(api: ServiceApi, contract: Contract, users: TestUsers) -> None:
+def _outside(contract: Contract, value: int) -> str:
+    return f"limit={value} is outside {contract.limit.minimum}..{contract.limit.maximum}"
+
+
+def test_limits_outside_the_bounds_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                               users: TestUsers) -> None:
     """Limits just, far and absurdly outside the spec's bounds get a 4xx"""
     _bounds_or_skip(contract)
-    soft = SoftChecks()
-    for value in strategies.out_of_range_limits(contract.limit):
-        _refused(api, soft, "LIMIT-02", f"limit={value} is outside {contract.limit.minimum}.."
-                 f"{contract.limit.maximum}", user=users.main, limit=value)
-    soft.finish()
+    probes.each(strategies.out_of_range_limits(contract.limit), lambda value: _refused(
+        api, Req.LIMIT_02, _outside(contract, value), user=users.main, limit=value))
 
 
-def test_random_limits_outside_the_bounds_are_refused(api: ServiceApi, contract: Contract, users: TestUsers) -> None:
+def test_random_limits_outside_the_bounds_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                                      users: TestUsers, profile: Profile) -> None:
     """Random integers outside the bounds get a 4xx (property)"""
     _bounds_or_skip(contract)
-
-    @given(value=strategies.invalid_limits(contract.limit))
-    def out_of_range(value: int) -> None:
-        decided(lambda: refused(lambda: api.list(user=users.main, limit=value), "LIMIT-02",
-                                f"limit={value} is outside {contract.limit.minimum}..{contract.limit.maximum}"))
-
-    run_property(out_of_range)
+    drawn = draw_examples(profile.examples, value=strategies.invalid_limits(contract.limit))
+    probes.each([d["value"] for d in drawn], lambda value: _refused(
+        api, Req.LIMIT_02, _outside(contract, value), user=users.main, limit=value))
 
 
-def test_limits_that_are_not_integers_are_refused(api: ServiceApi, users: TestUsers) -> None:
+def test_limits_that_are_not_integers_are_refused(probes: Probes, api: ServiceApi, users: TestUsers) -> None:
     """Limits that are not integers (1.5, abc, NaN, ...) get a 4xx"""
-    soft = SoftChecks()
-    for value in strategies.NON_INTEGER_LIMITS:
-        _refused(api, soft, "LIMIT-05", f"limit={value!r} is not an integer", user=users.main, limit=value)
-    soft.finish()
+    probes.each(strategies.NON_INTEGER_LIMITS, lambda value: _refused(
+        api, Req.LIMIT_05, f"limit={value!r} is not an integer", user=users.main, limit=value))
 
 
-def test_random_non_integer_limits_are_refused(api: ServiceApi, users: TestUsers) -> None:
+def test_random_non_integer_limits_are_refused(probes: Probes, api: ServiceApi, users: TestUsers,
+                                               profile: Profile) -> None:
     """Random non-integer limits get a 4xx (property)"""
-
-    @given(value=strategies.non_integer_limits())
-    def non_integer(value: str) -> None:
-        decided(lambda: refused(lambda: api.list(user=users.main, limit=value), "LIMIT-05",
-                                f"limit={value!r} is not an integer"))
-
-    run_property(non_integer)
+    drawn = draw_examples(profile.examples, value=strategies.non_integer_limits())
+    probes.each([d["value"] for d in drawn], lambda value: _refused(
+        api, Req.LIMIT_05, f"limit={value!r} is not an integer", user=users.main, limit=value))
 
 
-def test_sort_values_outside_the_enum_are_refused(api: ServiceApi, contract: Contract, users: TestUsers) -> None:
+def test_sort_values_outside_the_enum_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                                  users: TestUsers) -> None:
     """sort_by values outside the spec's enum (near misses and strangers) get a 4xx"""
     if not contract.sort.values:
         pytest.skip("the spec gives sort_by no enum: nothing is outside it")
-    soft = SoftChecks()
-    for value in strategies.invalid_sort_values(contract.sort):
-        _refused(api, soft, "SORT-03", f"sort_by={value!r} is outside the enum", user=users.main, sort_by=value)
-    soft.finish()
+    probes.each(strategies.invalid_sort_values(contract.sort), lambda value: _refused(
+        api, Req.SORT_03, f"sort_by={value!r} is outside the enum", user=users.main, sort_by=value))
 
 
-def test_random_sort_values_outside_the_enum_are_refused(api: ServiceApi, contract: Contract,
-                                                         users: TestUsers) -> None:
+def test_random_sort_values_outside_the_enum_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                                         users: TestUsers, profile: Profile) -> None:
     """Random strings outside the enum get a 4xx (property)"""
     if not contract.sort.values:
         pytest.skip("the spec gives sort_by no enum: nothing is outside it")
-
-    @given(value=strategies.sort_values_outside(contract.sort))
-    def outside_enum(value: str) -> None:
-        decided(lambda: refused(lambda: api.list(user=users.main, sort_by=value), "SORT-03",
-                                f"sort_by={value!r} is outside the enum"))
-
-    run_property(outside_enum)
+    drawn = draw_examples(profile.examples, value=strategies.sort_values_outside(contract.sort))
+    probes.each([d["value"] for d in drawn], lambda value: _refused(
+        api, Req.SORT_03, f"sort_by={value!r} is outside the enum", user=users.main, sort_by=value))
 
 
-def test_a_missing_required_user_is_refused(api: ServiceApi, contract: Contract, run_state: RunState) -> None:
+def test_a_missing_required_user_is_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                            run_state: RunState) -> None:
     """Without the required user, a 4xx and no data (when the spec marks user required)"""
     if not contract.user_required:
         pytest.skip("the spec marks user optional: the optional form of USER-01 applies")
     known = {cid for _, cid in run_state.ledger.items()}
-    soft = SoftChecks()
     requests: tuple[ListParams, ...] = ({}, {"limit": contract.limit.maximum}, {"sort_by": contract.sort.default})
-    for request in requests:
-        params = cast(ListParams, {k: v for k, v in request.items() if v is not None})  # the same keys, fewer
-        try:
-            soft.add(rejection_violations(api.list(**params), "USER-01", "user is required and missing",
-                                          known_ids=known))
-        except Inconclusive as error:
-            soft.undecidable(error)
-    soft.finish()
+    probes.each(requests, lambda request: rejection_violations(
+        api.list(**cast(ListParams, {k: v for k, v in request.items() if v is not None})),  # the same keys, fewer
+        Req.USER_01, "user is required and missing", known_ids=known))
 
 
-def test_a_cursor_naming_no_conversation_is_refused(api: ServiceApi, contract: Contract, users: TestUsers) -> None:
+def test_a_cursor_naming_no_conversation_is_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                                    users: TestUsers, run_state: RunState) -> None:
     """A well-formed last_id that names nothing gets a 4xx, never a 5xx or a first page"""
-    soft = SoftChecks()
-    for value in (str(uuid.uuid4()), str(uuid.UUID(int=0)), str(uuid.uuid4()).upper()):
-        _refused(api, soft, "PAGE-03", f"last_id={value} names no conversation", user=users.main, last_id=value)
-    soft.finish()
+    # Drawn from the run's seed, so that a replay of the run sends the same cursors.
+    draw = random.Random(run_state.settings.seed)
+    values = (str(uuid.UUID(int=draw.getrandbits(128), version=4)), str(uuid.UUID(int=0)),
+              str(uuid.UUID(int=draw.getrandbits(128), version=4)).upper())
+    probes.each(values, lambda value: _refused(api, Req.PAGE_03, f"last_id={value} names no conversation",
+                                               user=users.main, last_id=value))
 
 
-def test_malformed_cursors_are_refused(api: ServiceApi, contract: Contract, users: TestUsers) -> None:
+def test_malformed_cursors_are_refused(probes: Probes, api: ServiceApi, contract: Contract, users: TestUsers) -> None:
     """A last_id that cannot be a conversation id gets a 4xx"""
     values = strategies.malformed_cursors(contract.last_id_format)
     if not values:
         inconclusive(f"the spec gives conversation ids no known format ({contract.last_id_format!r}): "
                      "no last_id is malformed")
-    soft = SoftChecks()
-    for value in values:
-        _refused(api, soft, "PAGE-04", f"last_id={value[:40]!r} is not a {contract.last_id_format}",
-                 user=users.main, last_id=value)
-    soft.finish()
+    probes.each(values, lambda value: _refused(api, Req.PAGE_04, f"last_id={value[:40]!r} is not a "
+                                               f"{contract.last_id_format}", user=users.main, last_id=value))

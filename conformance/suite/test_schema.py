@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from conformance.api import ListParams, ServiceApi
-from conformance.checks import SoftChecks, expect, inconclusive
 from conformance.contract import Contract
 from conformance.dataset import Dataset
+from conformance.executor import Probes
 from conformance.oracles import Inconclusive
 from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.timestamps import timestamp_violations
@@ -19,41 +19,43 @@ from conformance.walker import page_bound, walk_pages
 CLOCK_SKEW_S = 300  # how far the target's clock may be from ours and still be "near"
 
 
-def test_list_responses_match_the_schema(api: ServiceApi, contract: Contract, dataset: Dataset,
+def test_list_responses_match_the_schema(probes: Probes, api: ServiceApi, contract: Contract, dataset: Dataset,
                                           validator: ResponseValidator) -> None:
     """Pages of data, an empty page and a cursor page: JSON, schema-valid with formats, every property present"""
-    soft = SoftChecks()
     requests: list[ListParams] = [{"user": dataset.users.main, "sort_by": s, "limit": contract.limit.maximum}
                                   for s in (None, *contract.sort.values)]
     requests += [{"user": dataset.users.probes[0] if dataset.users.probes else "dify-conformance-nobody"},
                  {"user": dataset.users.main, "limit": contract.limit.minimum, "last_id": dataset.main_ids[0]
                   if dataset.main_ids else None}]
-    for params in requests:
+
+    def valid(params: ListParams) -> list[Violation]:
         exchange = api.list(**params)
         if exchange.status_code != 200:
-            soft.undecidable(Inconclusive(f"{exchange.describe()}: not a 200 to judge"))
-            continue
-        soft.add(validator.schema_violations(exchange) + validator.missing_properties(exchange))
-    soft.finish()
+            raise Inconclusive(f"{exchange.describe()}: not a 200 to judge")
+        return validator.schema_violations(exchange) + validator.missing_properties(exchange)
+
+    probes.each(requests, valid)
 
 
-def test_timestamps_are_epoch_seconds_near_creation(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
+def test_timestamps_are_epoch_seconds_near_creation(probes: Probes, api: ServiceApi, contract: Contract,
+                                                    dataset: Dataset) -> None:
     """created_at and updated_at: epoch seconds near when the data was made, updated_at >= created_at"""
-    limit = contract.limit.maximum or contract.limit.default
-    walk = dataset.full_walk(None) if isinstance(dataset, ReadOnlyDataset) else None  # read-only: walked already
-    try:
+
+    def timestamps() -> list[Violation]:
+        limit = contract.limit.maximum or contract.limit.default
+        walk = dataset.full_walk(None) if isinstance(dataset, ReadOnlyDataset) else None  # read-only: walked already
         walk = walk or walk_pages(api, user=dataset.users.main, sort_by=None, limit=limit, effective_sort="",
-                          effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1)))
-    except Inconclusive as error:
-        inconclusive(str(error))
-    items = [(page, item) for page in walk.pages for item in page.items]
-    if not items:
-        inconclusive("the user has no conversations to judge")
-    earliest = dataset.created_from - CLOCK_SKEW_S if dataset.owner_known else None
-    latest = time.time() + CLOCK_SKEW_S
-    found: list[Violation] = []
-    for page, item in items:
-        found += timestamp_violations(item, page.exchange, earliest=earliest, latest=latest)
-        if len(found) >= 5:
-            break
-    expect(found)
+                                  effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1)))
+        items = [(page, item) for page in walk.pages for item in page.items]
+        if not items:
+            raise Inconclusive("the user has no conversations to judge")
+        earliest = dataset.created_from - CLOCK_SKEW_S if dataset.owner_known else None
+        latest = time.time() + CLOCK_SKEW_S
+        found: list[Violation] = []
+        for page, item in items:
+            found += timestamp_violations(item, page.exchange, earliest=earliest, latest=latest)
+            if len(found) >= 5:
+                break
+        return found
+
+    probes.judge(timestamps)

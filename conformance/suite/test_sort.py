@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import ServiceApi
-from conformance.checks import expect, inconclusive
+from conformance.catalogue import Req
 from conformance.contract import Contract
 from conformance.dataset import Dataset
+from conformance.executor import Probes
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.ordering import first_disorder, sort_key
 from conformance.oracles.page import parse_page
@@ -17,15 +18,12 @@ from conformance.runstate import state_of
 
 
 def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, sort_by: str | None, judged_as: str,
-                      requirement: str, limit: int | None) -> list[Violation]:
-    try:
-        page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
-    except Inconclusive as error:
-        inconclusive(str(error))
+                      requirement: Req, limit: int | None) -> list[Violation]:
+    page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
     if not page.items:
-        inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
+        raise Inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
     if not any(sort_key(item, judged_as) is not None for item in page.items):
-        inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
+        raise Inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
     index = first_disorder(page.items, judged_as)
     if index is None:
         return []
@@ -49,20 +47,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("sort_value", values or ["(none)"], ids=[f"sort_by={v}" for v in values] or None)
 
 
-def test_each_sort_value_orders_by_its_field(api: ServiceApi, contract: Contract, dataset: Dataset,
+def test_each_sort_value_orders_by_its_field(probes: Probes, api: ServiceApi, contract: Contract, dataset: Dataset,
                                              sort_value: str) -> None:
     """Items come ordered by the sort_by field, in its direction"""
     _enum(contract)
     if not contract.sortable(sort_value):
         pytest.skip(f"items carry no {sort_value.lstrip('-')} field in the spec: the order cannot be observed")
-    expect(_order_violations(api, contract, dataset, sort_by=sort_value, judged_as=sort_value,
-                             requirement="SORT-01", limit=contract.limit.maximum))
+    probes.judge(lambda: _order_violations(api, contract, dataset, sort_by=sort_value, judged_as=sort_value,
+                                           requirement=Req.SORT_01, limit=contract.limit.maximum))
 
 
-def test_without_sort_by_the_default_order_applies(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
+def test_without_sort_by_the_default_order_applies(probes: Probes, api: ServiceApi, contract: Contract,
+                                                   dataset: Dataset) -> None:
     """Without sort_by, items come in the spec's default order"""
     default = contract.sort.default
     if not default:
         pytest.skip("the spec gives sort_by no default")
-    expect(_order_violations(api, contract, dataset, sort_by=None, judged_as=default, requirement="SORT-02",
-                             limit=contract.limit.maximum))
+    probes.judge(lambda: _order_violations(api, contract, dataset, sort_by=None, judged_as=default,
+                                           requirement=Req.SORT_02, limit=contract.limit.maximum))

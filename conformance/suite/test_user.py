@@ -11,10 +11,12 @@ import pytest
 
 from conformance import strategies
 from conformance.api import ServiceApi
-from conformance.checks import SoftChecks, expect, inconclusive
+from conformance.catalogue import Req
+from conformance.checks import inconclusive
 from conformance.contract import Contract
 from conformance.dataset import Dataset
 from conformance.exchange import Exchange
+from conformance.executor import Probes
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import Page, parse_page
 from conformance.probes import known_ids, refused
@@ -36,60 +38,52 @@ def _list_violations(user: str, sort_by: str | None, page: Page, exchange: Excha
     undead = [i for i in page.ids if i in deleted]
     strangers = [i for i in _strangers(page, own) if i not in deleted]
     if undead:
-        found.append(violation("DATA-01", f"user {user!r} (sort_by={sort_by}) is listed {len(undead)} deleted "
+        found.append(violation(Req.DATA_01, f"user {user!r} (sort_by={sort_by}) is listed {len(undead)} deleted "
                                f"conversation(s), e.g. {undead[0]}", exchange))
     if strangers:
-        found.append(violation("USER-02", f"user {user!r} (sort_by={sort_by}) sees {len(strangers)} conversation(s) "
+        found.append(violation(Req.USER_02, f"user {user!r} (sort_by={sort_by}) sees {len(strangers)} conversation(s) "
                                f"of another user, e.g. {strangers[0]}", exchange))
     return found
 
 
-def test_a_missing_optional_user_sees_none_of_the_test_data(api: ServiceApi, contract: Contract,
+def test_a_missing_optional_user_sees_none_of_the_test_data(probes: Probes, api: ServiceApi, contract: Contract,
                                                             dataset: Dataset) -> None:
     """Without user (optional in the spec): 200 holding none of the test users' conversations"""
     if contract.user_required:
         pytest.skip("the spec marks user required: the required form of USER-01 applies")
     ours = known_ids(dataset)
-    soft = SoftChecks()
-    for sort_by in (None, *contract.sort.values):
+
+    def without_user(sort_by: str | None) -> list[Violation]:
         exchange = api.list(limit=contract.limit.maximum, sort_by=sort_by)
         if exchange.status_code is not None and exchange.status_code not in (200, 429) and exchange.status_code < 500:
-            soft.add([violation("USER-01", f"user is optional in the spec, but a request without it was answered "
-                                f"{exchange.status_code}", exchange)])
-            continue
-        try:
-            page = parse_page(exchange)
-        except Inconclusive as error:
-            soft.undecidable(error)
-            continue
+            return [violation(Req.USER_01, f"user is optional in the spec, but a request without it was answered "
+                              f"{exchange.status_code}", exchange)]
+        page = parse_page(exchange)
         leaked = [i for i in page.ids if i in ours]
-        soft.add([violation("USER-01", f"a request without user lists {len(leaked)} of the test users' "
-                            f"conversations, e.g. {leaked[0]}", exchange)] if leaked else [])
-    soft.finish()
+        return [violation(Req.USER_01, f"a request without user lists {len(leaked)} of the test users' "
+                          f"conversations, e.g. {leaked[0]}", exchange)] if leaked else []
+
+    probes.each((None, *contract.sort.values), without_user)
 
 
-def test_each_users_list_holds_only_their_conversations(api: ServiceApi, contract: Contract,
+def test_each_users_list_holds_only_their_conversations(probes: Probes, api: ServiceApi, contract: Contract,
                                                         dataset: Dataset) -> None:
     """The main user and a near-identical twin see only their own conversations, under every sort"""
     if not dataset.owner_known:
         # Only a read-only run's data has no known owner, and it is a ReadOnlyDataset (runstate.py).
-        expect(_read_only_overlap(cast(ReadOnlyDataset, dataset)))
+        probes.add(_read_only_overlap(cast(ReadOnlyDataset, dataset)))
         return
     if not dataset.twin_ids:
         pytest.skip("no second user with data in this run")
-    soft = SoftChecks()
-    owners = [(dataset.users.main, set(dataset.main_ids))]
-    if dataset.twin_ids:
-        owners.append((dataset.users.twin, set(dataset.twin_ids)))
-    for user, own in owners:
-        for sort_by in (None, *contract.sort.values):
-            try:
-                page = parse_page(exchange := api.list(user=user, sort_by=sort_by, limit=contract.limit.maximum))
-            except Inconclusive as error:
-                soft.undecidable(error)
-                continue
-            soft.add(_list_violations(user, sort_by, page, exchange, own, set(dataset.deleted_ids)))
-    soft.finish()
+    owners = [(dataset.users.main, set(dataset.main_ids)), (dataset.users.twin, set(dataset.twin_ids))]
+    deleted = set(dataset.deleted_ids)
+
+    def own_list(case: tuple[str, set[str], str | None]) -> list[Violation]:
+        user, own, sort_by = case
+        page = parse_page(exchange := api.list(user=user, sort_by=sort_by, limit=contract.limit.maximum))
+        return _list_violations(user, sort_by, page, exchange, own, deleted)
+
+    probes.each([(user, own, sort_by) for user, own in owners for sort_by in (None, *contract.sort.values)], own_list)
 
 
 def _read_only_overlap(dataset: ReadOnlyDataset) -> list[Violation]:
@@ -107,62 +101,54 @@ def _read_only_overlap(dataset: ReadOnlyDataset) -> list[Violation]:
             hit = next(((page, i) for page in walk.pages for i in page.ids if i in other.items), None)
             if hit is not None:
                 page, conversation_id = hit
-                found.append(violation("USER-02", f"user {listing.user!r} (sort_by={sort_by}) is listed "
+                found.append(violation(Req.USER_02, f"user {listing.user!r} (sort_by={sort_by}) is listed "
                                        f"conversation {conversation_id}, which {other.user!r} is listed too: the "
                                        "two users' lists are not disjoint", page.exchange))
                 break
     return found
 
 
-def test_near_identical_user_ids_see_no_test_data(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
+def test_near_identical_user_ids_see_no_test_data(probes: Probes, api: ServiceApi, contract: Contract,
+                                                  dataset: Dataset) -> None:
     """Ids a sloppy match would confuse (LIKE wildcards, prefixes, case, full-width, accents) see nothing of ours"""
     ours = known_ids(dataset)
-    soft = SoftChecks()
-    for probe in dataset.users.probes:
-        try:
-            page = parse_page(exchange := api.list(user=probe, limit=contract.limit.maximum))
-        except Inconclusive as error:
-            soft.undecidable(error)
-            continue
+
+    def near_miss(probe: str) -> list[Violation]:
+        page = parse_page(exchange := api.list(user=probe, limit=contract.limit.maximum))
         leaked = [i for i in page.ids if i in ours]
-        soft.add([violation("USER-02", f"user {probe!r} sees {len(leaked)} conversation(s) of "
-                            f"{dataset.users.main!r} or its twin, e.g. {leaked[0]}", exchange)] if leaked else [])
-    soft.finish()
+        return [violation(Req.USER_02, f"user {probe!r} sees {len(leaked)} conversation(s) of "
+                          f"{dataset.users.main!r} or its twin, e.g. {leaked[0]}", exchange)] if leaked else []
+
+    probes.each(dataset.users.probes, near_miss)
 
 
-def test_another_users_conversation_is_no_cursor(api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
+def test_another_users_conversation_is_no_cursor(probes: Probes, api: ServiceApi, contract: Contract,
+                                                 dataset: Dataset) -> None:
     """Another user's conversation id as last_id: a 4xx (PAGE-03), and never that user's data (USER-02)"""
     if not dataset.twin_ids:
         inconclusive("no second user with data in this run (read-only: --other-user names one)")
-    soft = SoftChecks()
-    for owner, cursor, other_ids in ((dataset.users.main, dataset.twin_ids[0], set(dataset.twin_ids)),
-                                     (dataset.users.twin, dataset.main_ids[0], set(dataset.main_ids))):
+
+    def foreign_cursor(case: tuple[str, str, set[str]]) -> list[Violation]:
+        owner, cursor, other_ids = case
         exchange = api.list(user=owner, last_id=cursor)
         if exchange.status_code != 200:
-            try:
-                soft.add(refused(functools.partial(api.list, user=owner, last_id=cursor), "PAGE-03",
-                                 f"user {owner!r} with another user's conversation as last_id (one that is not "
-                                 "theirs)", first=exchange))
-            except Inconclusive as error:
-                soft.undecidable(error)
-            continue
-        try:
-            page = parse_page(exchange)
-        except Inconclusive as error:
-            soft.undecidable(error)
-            continue
+            return refused(functools.partial(api.list, user=owner, last_id=cursor), Req.PAGE_03,
+                           f"user {owner!r} with another user's conversation as last_id (one that is not theirs)",
+                           first=exchange)
+        page = parse_page(exchange)
         leaked = [i for i in page.ids if i in other_ids]
         if leaked:
-            soft.add([violation("USER-02", f"user {owner!r} with another user's conversation as last_id is served "
-                                f"{len(leaked)} of that user's conversations", exchange)])
-        elif (listing := _listing_holding(api, contract, owner, cursor)) is not None:
+            return [violation(Req.USER_02, f"user {owner!r} with another user's conversation as last_id is served "
+                              f"{len(leaked)} of that user's conversations", exchange)]
+        if (listing := _listing_holding(api, contract, owner, cursor)) is not None:
             # The target counts the conversation as this user's: one isolation fault, not a cursor fault.
-            soft.add([violation("USER-02", f"user {owner!r} is listed another user's conversation {cursor} "
-                                "(and accepts it as last_id)", listing)])
-        else:
-            soft.add([violation("PAGE-03", f"user {owner!r} with another user's conversation as last_id (one that "
-                                "is not theirs) is served a page instead of a 4xx", exchange)])
-    soft.finish()
+            return [violation(Req.USER_02, f"user {owner!r} is listed another user's conversation {cursor} "
+                              "(and accepts it as last_id)", listing)]
+        return [violation(Req.PAGE_03, f"user {owner!r} with another user's conversation as last_id (one that "
+                          "is not theirs) is served a page instead of a 4xx", exchange)]
+
+    probes.each([(dataset.users.main, dataset.twin_ids[0], set(dataset.twin_ids)),
+                 (dataset.users.twin, dataset.main_ids[0], set(dataset.main_ids))], foreign_cursor)
 
 
 def _listing_holding(api: ServiceApi, contract: Contract, user: str, conversation_id: str) -> Exchange | None:
@@ -176,47 +162,43 @@ def _listing_holding(api: ServiceApi, contract: Contract, user: str, conversatio
     return next((p.exchange for p in walk.pages if conversation_id in p.ids), None)
 
 
-def test_odd_user_ids_are_answered_without_a_server_error(api: ServiceApi, contract: Contract,
+def test_odd_user_ids_are_answered_without_a_server_error(probes: Probes, api: ServiceApi, contract: Contract,
                                                           dataset: Dataset) -> None:
     """User ids that break backends (255+ characters, NUL, control characters, non-ASCII, + % / quotes): no 5xx"""
     ours = known_ids(dataset)
-    soft = SoftChecks()
-    for what, user in strategies.odd_users(max_length=contract.operation.user_max_length):
+
+    def odd_user(case: tuple[str, str]) -> list[Violation]:
+        what, user = case
         exchange = api.list(user=user, limit=contract.limit.maximum)
         if exchange.status_code is None or exchange.status_code == 429:
-            soft.undecidable(Inconclusive(f"no answer to {exchange.describe()} (see ROBUST-01, or still throttled)"))
-        elif exchange.status_code >= 500:
-            soft.add([violation("ROBUST-01", f"a user id with {what} was answered {exchange.status_code}", exchange)])
-        elif exchange.status_code != 200:
-            soft.add([])  # refusing an odd id is fine
-        else:
-            try:
-                page = parse_page(exchange)
-            except Inconclusive as error:
-                soft.undecidable(error)
-                continue
-            leaked = [i for i in page.ids if i in ours]
-            soft.add([violation("USER-02", f"a user id with {what} sees {len(leaked)} of the test users' "
-                                f"conversations, e.g. {leaked[0]}", exchange)] if leaked else [])
-    soft.finish()
+            raise Inconclusive(f"no answer to {exchange.describe()} (see ROBUST-01, or still throttled)")
+        if exchange.status_code >= 500:
+            return [violation(Req.ROBUST_01, f"a user id with {what} was answered {exchange.status_code}", exchange)]
+        if exchange.status_code != 200:
+            return []  # refusing an odd id is fine
+        page = parse_page(exchange)
+        leaked = [i for i in page.ids if i in ours]
+        return [violation(Req.USER_02, f"a user id with {what} sees {len(leaked)} of the test users' "
+                          f"conversations, e.g. {leaked[0]}", exchange)] if leaked else []
+
+    probes.each(strategies.odd_users(max_length=contract.operation.user_max_length), odd_user)
 
 
-def test_non_ascii_and_special_character_users_see_exactly_their_conversations(api: ServiceApi, contract: Contract,
-                                                                              dataset: Dataset) -> None:
+def test_non_ascii_and_special_character_users_see_exactly_their_conversations(
+        probes: Probes, api: ServiceApi, contract: Contract, dataset: Dataset) -> None:
     """Users with non-ASCII and URL-special characters in their ids are listed exactly their own conversations"""
     if not dataset.owned_ids:
         pytest.skip("no special users with data in this run (read-only)")
-    soft = SoftChecks()
-    for user, own in dataset.owned_ids.items():
-        try:
-            page = parse_page(exchange := api.list(user=user, limit=contract.limit.maximum))
-        except Inconclusive as error:
-            soft.undecidable(error)
-            continue
+    deleted = set(dataset.deleted_ids)
+
+    def owner(case: tuple[str, tuple[str, ...]]) -> list[Violation]:
+        user, own = case
+        page = parse_page(exchange := api.list(user=user, limit=contract.limit.maximum))
         missing = [c for c in own if c not in page.ids]
-        found = _list_violations(user, None, page, exchange, set(own), set(dataset.deleted_ids))
+        found = _list_violations(user, None, page, exchange, set(own), deleted)
         if missing:
-            found.append(violation("DATA-01", f"user {user!r}: {len(missing)} of the {len(own)} conversation(s) "
+            found.append(violation(Req.DATA_01, f"user {user!r}: {len(missing)} of the {len(own)} conversation(s) "
                                    f"created for this user are not in their list, e.g. {missing[0]}", exchange))
-        soft.add(found)
-    soft.finish()
+        return found
+
+    probes.each(list(dataset.owned_ids.items()), owner)
