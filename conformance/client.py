@@ -27,6 +27,7 @@ from . import __version__
 from .exchange import KEY_PLACEHOLDER, Exchange
 from .limits import (
     ALWAYS_SENT_KINDS,
+    Admission,
     Breaker,
     ConcurrencyGate,
     Pacer,
@@ -178,32 +179,59 @@ class HttpClient:
     ) -> Exchange:
         headers, shown = self._headers(auth, json_body is not None)
         body_text = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
+        request = WireRequest(method, path, tuple(params), tuple(headers.items()),
+                              body_text.encode("utf-8") if body_text is not None else None)
         tallies = open_tallies(self)
         attempt = 0
         while True:
             attempt += 1
-            admission = self.breaker.admit(kind)
-            refusal: tuple[Stop, str] | None = None
-            if admission is None:
-                refusal = ("target-stopped", self.breaker.reason or "the target stopped answering")
-            elif not self.budget.take(kind):
-                refusal = ("request-budget", self._budget_reason())
-            if refusal is not None:  # not sent, so not recorded: nothing the target did
+            try:
+                exchange = self._attempt(request, kind, shown, body_text, attempt, tallies)
+            except _Refused as refused:  # not sent, so not recorded: nothing the target did
                 with self._count_lock:
                     self._refused += 1
                 for tally in tallies:
-                    tally.count_refused(*refusal)
+                    tally.count_refused(refused.kind, refused.reason)
                 return self._exchange(kind, method, path, params, shown, body_text, time.time(), 0.0,
-                                      error=refusal[1], attempts=0)
-            assert admission is not None
+                                      error=refused.reason, attempts=0)
+            retry = exchange.status_code == 429 and attempt <= self.settings.max_429_retries
+            if retry:  # before the recording: every other sender is held back from now on
+                self._throttle.back_off(exchange)
+            self._record(exchange)
+            if not retry:
+                return exchange
+
+    def _attempt(self, request: WireRequest, kind: str, shown: list[tuple[str, str]], body_text: str | None,
+                 attempt: int, tallies: list[Tally]) -> Exchange:
+        """One attempt on the wire, within the limits; _Refused when it may not go."""
+        admission = self.breaker.admit(kind)
+        if admission is None:
+            raise _Refused("target-stopped", self.breaker.reason or "the target stopped answering")
+        if not self.budget.take(kind):
+            raise _Refused("request-budget", self._budget_reason())
+        self._pacer.wait_for_hold()  # a 429 holds every sender back, without taking a place on the wire
+        with self._gate:
+            if admission is Admission.OPEN and self.breaker.reason is not None:
+                admission = self.breaker.admit(kind)  # the target stopped answering while this one waited
+                if admission is None:
+                    self.budget.give_back()
+                    raise _Refused("target-stopped", self.breaker.reason)
+            self._pacer.wait_turn()
             for tally in tallies:
                 tally.count_sent()
-            exchange = self._send_once(method, path, params, headers, shown, body_text, kind, attempt)
-            self.breaker.observe(exchange, admission)
-            self._record(exchange)
-            if exchange.status_code != 429 or attempt > self.settings.max_429_retries:
-                return exchange
-            self._throttle.back_off(exchange)  # this sender, and every other, waits in its next _send_once
+            started_at = time.time()
+            start = time.monotonic()
+            response = self._transport.send(request)
+            elapsed = time.monotonic() - start
+        exchange = self._exchange(
+            kind, request.method, request.path, request.params, shown, body_text, started_at, elapsed,
+            status=response.status,
+            response_headers=tuple((self.redact(k), self.redact(v)) for k, v in response.headers),
+            body=self._redactor.body(response.body), truncated=response.truncated,
+            error=response.error, attempts=attempt,
+        )
+        self.breaker.observe(exchange, admission)
+        return exchange
 
     def _headers(self, auth: Auth, has_body: bool) -> tuple[dict[str, str], list[tuple[str, str]]]:
         headers = {"User-Agent": f"dify-conformance/{__version__}", "Accept": "application/json"}
@@ -224,24 +252,6 @@ class HttpClient:
                     if len(hidden) > 3 and hidden not in auth.shown:
                         self._redactor.add(hidden)
         return headers, shown
-
-    def _send_once(self, method: str, path: str, params: Sequence[tuple[str, str]], headers: dict[str, str],
-                   shown: list[tuple[str, str]], body_text: str | None, kind: str, attempt: int) -> Exchange:
-        self._pacer.wait_for_hold()  # a 429 holds every sender back, without taking a place on the wire
-        request = WireRequest(method, path, tuple(params), tuple(headers.items()),
-                              body_text.encode("utf-8") if body_text is not None else None)
-        with self._gate:
-            self._pacer.wait_turn()
-            started_at = time.time()
-            start = time.monotonic()
-            response = self._transport.send(request)
-            elapsed = time.monotonic() - start
-        return self._exchange(
-            kind, method, path, params, shown, body_text, started_at, elapsed, status=response.status,
-            response_headers=tuple((self.redact(k), self.redact(v)) for k, v in response.headers),
-            body=self._redactor.body(response.body), truncated=response.truncated,
-            error=response.error, attempts=attempt,
-        )
 
     def _exchange(self, kind: str, method: str, path: str, params: Sequence[tuple[str, str]],
                   shown: list[tuple[str, str]], body_text: str | None, started_at: float, elapsed_s: float, *,
@@ -268,4 +278,12 @@ class HttpClient:
 
 
 _ACCEPT_ENCODING = requests.utils.DEFAULT_ACCEPT_ENCODING  # the codings urllib3 can decode here
+
+
+class _Refused(Exception):
+    """A send that may not go on the wire: the budget is spent or the target stopped answering."""
+
+    def __init__(self, kind: Stop, reason: str) -> None:
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
 

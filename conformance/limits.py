@@ -137,6 +137,11 @@ class RequestBudget:
             self.sent += 1
             return True
 
+    def give_back(self) -> None:
+        """An attempt counted by :meth:`take` that did not go on the wire after all."""
+        with self._lock:
+            self.sent -= 1
+
 
 class Admission(Enum):
     """Why the breaker let a request go: the target still answers, or a delete's own try after it stopped."""
