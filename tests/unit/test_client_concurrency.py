@@ -163,12 +163,11 @@ def test_a_tally_counts_the_sends_of_its_own_context_only():
     _in_threads(work, 8)  # 36 requests: within the budget
     assert {n: (t.sent, t.refused, t.stop_kind) for n, t in tallies.items()} == {n: (n + 1, 0, None) for n in range(8)}
     with http.tally() as outer:
-        with http.tally() as inner:
-            # Work handed to a pool with a copy of this context counts here; the budget runs out on the way.
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                for future in [pool.submit(contextvars.copy_context().run, http.send, "GET", "/conversations")
-                               for _ in range(10)]:
-                    future.result()
+        # Work handed to a pool with a copy of this context counts here; the budget runs out on the way.
+        with http.tally() as inner, ThreadPoolExecutor(max_workers=4) as pool:
+            for future in [pool.submit(contextvars.copy_context().run, http.send, "GET", "/conversations")
+                           for _ in range(10)]:
+                future.result()
         http.send("GET", "/conversations")
     assert (inner.sent, inner.refused, inner.stop_kind) == (4, 6, "request-budget")
     assert inner.stopped == "request budget of 40 spent"

@@ -64,7 +64,7 @@ def test_a_near_key_sent_on_purpose_is_hidden_too():
     transport = FakeTransport(lambda request: json_response(body=json.dumps({"echo": near}).encode()))
     http = HttpClient(ClientSettings(base_url="http://target.invalid/v1", api_key=KEY), record=recorded.append,
                       transport=transport)
-    http.send("GET", "/conversations", auth=BearerOverride(f"Bearer {near}", "Bearer <the key, last character changed>"))
+    http.send("GET", "/conversations", auth=BearerOverride(f"Bearer {near}", "Bearer <the key, one character off>"))
     assert ("Authorization", f"Bearer {near}") in transport.requests[0].headers
     assert _no_key(recorded[0].text, near) and _no_key(repr(recorded[0].request_headers), near)
 
@@ -73,7 +73,7 @@ def test_the_har_writer_redacts_with_the_same_code_json_escapes_included(tmp_pat
     """A record that still holds the key (an older or a tampered evidence log) is cleaned in the HAR."""
     record = Exchange(
         kind="list", method="POST", base_url="http://t/v1", path="/chat-messages", params=(("k", KEY),),
-        request_headers=(("X-Key", KEY),), request_body=json.dumps({"query": "q"}).replace("q\"}", f"{_escaped(KEY)}\"}}"),
+        request_headers=(("X-Key", KEY),), request_body=f'{{"query": "{_escaped(KEY)}"}}',
         status_code=200, response_headers=(("Content-Type", "application/json"), ("X-Echo", quote_plus(KEY))),
         body=f'{{"data": [], "leak": "{_escaped(KEY)}", "plain": "{KEY}"}}'.encode(),
     ).to_record()
