@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .transport import WireRequest, WireResponse
@@ -37,13 +37,18 @@ class Sent:
 
 
 class FakeTransport:
-    """Answers with ``answer``: one response for every request, or a function of the request.
+    """Answers with ``answer``: one response for every request, a list of them in turn (the last one
+    repeats), or a function of the request.
 
     ``delay_s`` keeps each request in flight that long (a slow target), so that concurrent sends overlap.
     """
 
-    def __init__(self, answer: WireResponse | Responder = EMPTY_LIST, *, delay_s: float = 0.0) -> None:
+    def __init__(self, answer: WireResponse | Sequence[WireResponse] | Responder = EMPTY_LIST, *,
+                 delay_s: float = 0.0) -> None:
+        if isinstance(answer, Sequence) and not answer:
+            raise ValueError("a FakeTransport needs at least one answer")
         self._answer = answer
+        self._answered = 0
         self.delay_s = delay_s
         self.sent: list[Sent] = []
         self.in_flight = 0
@@ -59,11 +64,21 @@ class FakeTransport:
         try:
             if self.delay_s:
                 time.sleep(self.delay_s)
-            return self._answer(request) if callable(self._answer) else self._answer
+            return self._answer_to(request)
         finally:
             with self._lock:
                 self.in_flight -= 1
                 self.sent.append(Sent(request, started, time.monotonic(), threading.current_thread().name))
+
+    def _answer_to(self, request: WireRequest) -> WireResponse:
+        if isinstance(self._answer, WireResponse):
+            return self._answer
+        if isinstance(self._answer, Sequence):
+            with self._lock:
+                turn = min(self._answered, len(self._answer) - 1)
+                self._answered += 1
+            return self._answer[turn]
+        return self._answer(request)
 
     def close(self) -> None:
         self.closed = True

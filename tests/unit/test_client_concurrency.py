@@ -199,3 +199,12 @@ def test_the_key_goes_on_the_wire_only():
     assert "app-k3y" not in repr(request) and "app-k3y" not in repr(recorded[0])
     assert ("Authorization", "Bearer ${DIFY_API_KEY}") in recorded[0].request_headers
     assert transport.closed
+
+
+def test_the_fake_answers_a_list_in_turn_and_records_what_it_was_sent():
+    transport = FakeTransport([json_response(429, b"{}", [("Retry-After", "0")]), json_response(201)])
+    http = _client(transport)
+    exchange = http.send("POST", "/chat-messages", json_body={"query": "q"}, kind="create")
+    assert (exchange.status_code, exchange.attempts, http.throttled) == (201, 2, 1)
+    assert [r.body for r in transport.requests] == [b'{"query": "q"}'] * 2
+    assert http.send("GET", "/conversations").status_code == 201  # the last answer repeats
