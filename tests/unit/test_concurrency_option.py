@@ -52,3 +52,23 @@ def test_the_cli_ends_a_bad_value_with_exit_2_and_one_line(capsys):
 def test_workers_get_it_whole(tmp_path: Path):
     settings = build_settings({"concurrency": "6"}, environ={}, cwd=tmp_path)
     assert settings_from_wire(settings_to_wire(settings), api_key=None).concurrency == 6
+
+
+@pytest.mark.parametrize(("worker", "workers", "expected"), [("", None, 6), ("gw0", "2", 3), ("gw1", "8", 1)])
+def test_the_run_state_gives_the_client_the_run_wide_cap_or_a_workers_share(tmp_path, monkeypatch, worker, workers,
+                                                                            expected):
+    from datetime import datetime
+
+    from conformance.contract import load_contract
+    from conformance.runstate import RunState, Target
+
+    if workers is not None:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", workers)
+    settings = build_settings({"concurrency": "6"}, environ={}, cwd=tmp_path)
+    state = RunState(settings=settings, contract=load_contract(), waivers=[], run_id="r", worker=worker,
+                     is_controller=not worker, started_at=datetime.now(), deadline=0.0, evidence_dir=tmp_path,
+                     target=Target("http://127.0.0.1:9/v1", None), validator=None, users=None)  # not used here
+    state.log, state._record = object(), lambda exchange: None  # no evidence log: nothing is sent
+    state.open_client()
+    assert state.http is not None and state.http.settings.concurrency == expected
+    state.http.close()
