@@ -66,6 +66,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("ca_bundle", "CA bundle to verify the target's TLS certificate", metavar="PATH"),
     Option("insecure", "do not verify TLS certificates", bool),
     Option("time_budget", "seconds for the whole run (default: per profile)", float, metavar="SECONDS"),
+    Option("concurrency", "at most N requests in flight at once (default 4; 1 sends one at a time)", int,
+           metavar="N", env="DIFY_CONCURRENCY"),
 )
 
 _BY_NAME = {option.name: option for option in RUN_OPTIONS}

@@ -225,12 +225,14 @@ class RunState:
         """The HTTP client, evidence log and (write mode) the background seeding of this process."""
         record = self._recorder()
         rate_limit, max_requests = self.settings.rate_limit, self.settings.max_requests
+        concurrency = self.settings.concurrency
         if max_requests:  # the controller's preflight spent part of the budget already
             max_requests = max(1, max_requests - self.preflight_requests)
-        if self.worker:  # --rate-limit and --max-requests cap the whole run: each xdist worker gets its share
+        if self.worker:  # --rate-limit, --max-requests, --concurrency cap the whole run: each xdist worker a share
             workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
             rate_limit = rate_limit / workers if rate_limit else rate_limit
             max_requests = max(1, max_requests // workers) if max_requests else max_requests
+            concurrency = max(1, concurrency // workers)
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,
@@ -240,6 +242,7 @@ class RunState:
                 verify=self.settings.verify,
                 max_requests=max_requests,
                 run_max_requests=self.settings.max_requests,
+                concurrency=concurrency,
             ),
             record=record,
         )

@@ -23,6 +23,8 @@ __all__ = ["Settings", "build_settings", "load_config_file", "CONFIG_KEYS", "set
 # config-file key -> (type, description): the run options that may come from a file
 CONFIG_KEYS: dict[str, tuple[type, str]] = {o.name: (o.kind, o.help) for o in RUN_OPTIONS if o.in_files}
 
+DEFAULT_CONCURRENCY = 4  # requests in flight at once without --concurrency
+
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
@@ -43,6 +45,7 @@ class Settings:
     time_budget_s: float
     other_user: str | None = None  # read-only: a second existing user, for USER-02's disjointness
     max_requests: int | None = None  # hard cap on the requests sent (test-data deletes excepted)
+    concurrency: int = DEFAULT_CONCURRENCY  # at most this many requests in flight at once (the whole run's)
 
     def __repr__(self) -> str:  # the key never shows, not even in a traceback
         return (f"Settings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None}, "
@@ -153,6 +156,7 @@ def build_settings(
         time_budget_s=_number(pick("time_budget"), named("time_budget"), float, minimum=1.0) or profile.time_budget_s,
         other_user=other_user,
         max_requests=_whole_number(pick("max_requests"), named("max_requests"), minimum=1),
+        concurrency=_whole_number(pick("concurrency"), named("concurrency"), minimum=1) or DEFAULT_CONCURRENCY,
     )
 
 

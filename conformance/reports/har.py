@@ -1,8 +1,9 @@
 """evidence.har: every HTTP exchange of the run as a HAR 1.2 file, streamed, key redacted.
 
 Records are :meth:`Exchange.to_record` dicts, read one at a time from the evidence log, so memory
-stays flat however long the run. Headers are redacted when recorded; every text field still goes
-through :func:`redact`, a second line of defence against a key the target echoed back.
+stays flat however long the run. Exchanges are redacted when recorded; every text field still goes
+through the client's own :class:`~conformance.redaction.Redactor` (the key as is, URL-encoded, or
+spelt with JSON escapes in a body), a second line of defence against a key the target echoed back.
 """
 
 from __future__ import annotations
@@ -13,28 +14,21 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import harfile
 
 from ..exchange import Exchange
+from ..redaction import REDACTED, Redactor
 
 __all__ = ["write_har", "har_entry", "redact", "REDACTED", "CREATOR"]
 
-REDACTED = "[REDACTED]"
 CREATOR = "dify-conformance"
 _HTTP_VERSION = "HTTP/1.1"  # what the suite's client speaks; the record does not say
 
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """``text`` with every non-empty secret, as is or URL-encoded, replaced by ``[REDACTED]``."""
-    # As sent in a body or header, and as a URL's path or query string would carry it.
-    forms = {
-        form for secret in secrets if secret for form in (secret, quote(secret, safe=""), quote_plus(secret))
-    }
-    for form in sorted(forms, key=len, reverse=True):  # longest first: no partial leftovers
-        text = text.replace(form, REDACTED)
-    return text
+    return Redactor(secrets).text(text)
 
 
 def _status_text(code: int | None) -> str:
@@ -50,12 +44,11 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def har_entry(record: dict[str, Any], secrets: Sequence[str] = ()) -> dict[str, Any]:
+def har_entry(record: dict[str, Any], secrets: Sequence[str] | Redactor = ()) -> dict[str, Any]:
     """The keyword arguments of :meth:`harfile.HarFile.add_entry` for one exchange record."""
     exchange = Exchange.from_record(record)
-
-    def clean(text: str) -> str:
-        return redact(text, secrets)
+    redactor = secrets if isinstance(secrets, Redactor) else Redactor(secrets)
+    clean, clean_json = redactor.text, redactor.json_text
 
     def records(pairs: Iterable[tuple[str, str]]) -> list[harfile.Record]:
         return [harfile.Record(name=clean(name), value=clean(value)) for name, value in pairs]
@@ -70,7 +63,7 @@ def har_entry(record: dict[str, Any], secrets: Sequence[str] = ()) -> dict[str, 
         httpVersion=_HTTP_VERSION,
         headers=records(exchange.request_headers),
         queryString=records(exchange.params),
-        postData=harfile.PostData(mimeType=clean(request_type), text=clean(body))
+        postData=harfile.PostData(mimeType=clean(request_type), text=clean_json(body))
         if body is not None
         else None,
         bodySize=len(body.encode("utf-8")) if body is not None else 0,
@@ -88,7 +81,7 @@ def har_entry(record: dict[str, Any], secrets: Sequence[str] = ()) -> dict[str, 
         httpVersion=_HTTP_VERSION if exchange.status_code is not None else "",
         headers=records(exchange.response_headers),
         content=harfile.Content(
-            size=len(exchange.body), mimeType=clean(exchange.content_type), text=clean(exchange.text)
+            size=len(exchange.body), mimeType=clean(exchange.content_type), text=clean_json(exchange.text)
         ),
         bodySize=len(exchange.body) if exchange.status_code is not None else -1,
         comment=clean("; ".join(notes)) if notes else None,
@@ -120,8 +113,9 @@ def write_har(
     try:
         with partial.open("w", encoding="utf-8") as handle:
             har = harfile.HarFile(handle, creator=harfile.Creator(name=CREATOR, version=creator_version))
+            redactor = Redactor(secrets)
             for record in records:
-                har.add_entry(**har_entry(record, secrets))
+                har.add_entry(**har_entry(record, redactor))
             har.close()
         os.replace(partial, target)
     except BaseException:
