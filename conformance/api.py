@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -13,34 +12,16 @@ from urllib.parse import quote
 from .client import KEY, Auth, HttpClient
 from .contract import LIST_OPERATION, ListOperation
 from .exchange import Exchange
-from .results import Stop
+from .limits import open_tallies
 
-__all__ = ["ServiceApi", "ListParams", "conversation_id_of", "RequestTally", "JOB_TALLY", "HALTED"]
+__all__ = ["ServiceApi", "ListParams", "conversation_id_of", "JOB_HALT", "HALTED"]
 
 HALTED = "not sent: the run is being stopped"
 
 
-class RequestTally:
-    """The requests one check sent through the API (the executor opens one per check, in a context
-    variable, so that concurrent checks are told apart): what was refused, why, and whether to halt."""
-
-    def __init__(self, halted: Callable[[], bool] = lambda: False) -> None:
-        self.halted = halted  # the executor is stopping: this check sends nothing more
-        self.sent = 0
-        self.refused = 0
-        self.stop: Stop | None = None  # why the first refused request was refused
-        self._lock = threading.Lock()
-
-    def count(self, exchange: Exchange, stop: Stop | None) -> None:
-        with self._lock:
-            if exchange.attempts:
-                self.sent += 1
-                return
-            self.refused += 1
-            self.stop = self.stop or stop
-
-
-JOB_TALLY: ContextVar[RequestTally | None] = ContextVar("dify_conformance_job_tally", default=None)
+# The executor's halt for the check running in this context (None outside checks): once it says so,
+# the check's requests are not sent (interrupted, or the run is ending), and count as refused.
+JOB_HALT: ContextVar[Callable[[], bool] | None] = ContextVar("dify_conformance_job_halt", default=None)
 
 
 class ListParams(TypedDict, total=False):
@@ -60,22 +41,19 @@ class ServiceApi:
         self.operation = operation
 
     def _send(self, method: str, path: str, **request: Any) -> Exchange:
-        """Every request of the API goes here: a check's requests are counted in its tally, and not sent
-        at all once the executor halts (interrupted, or the run is ending)."""
-        tally = JOB_TALLY.get()
-        if tally is not None and tally.halted():
-            exchange = Exchange(kind=request.get("kind", "other"), method=method,
-                                base_url=self.http.redact(self.http.settings.base_url.rstrip("/")),
-                                path=self.http.redact(path),
-                                params=tuple((self.http.redact(k), self.http.redact(v))
-                                             for k, v in request.get("params", ())),
-                                started_at=time.time(), error=HALTED, attempts=0)
-            tally.count(exchange, "interrupted")
-            return exchange
-        exchange = self.http.send(method, path, **request)
-        if tally is not None:
-            tally.count(exchange, self.http.stop_kind)
-        return exchange
+        """Every request of the API goes here: once the executor halts the check running in this context,
+        nothing more is sent for it (counted as refused in the client's tallies)."""
+        halted = JOB_HALT.get()
+        if halted is not None and halted():
+            for tally in open_tallies(self.http):
+                tally.count_refused("interrupted", HALTED)
+            return Exchange(kind=request.get("kind", "other"), method=method,
+                            base_url=self.http.redact(self.http.settings.base_url.rstrip("/")),
+                            path=self.http.redact(path),
+                            params=tuple((self.http.redact(k), self.http.redact(v))
+                                         for k, v in request.get("params", ())),
+                            started_at=time.time(), error=HALTED, attempts=0)
+        return self.http.send(method, path, **request)
 
     def list(
         self,

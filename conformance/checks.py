@@ -13,7 +13,6 @@ from typing import NoReturn
 
 import pytest
 
-from .oracles import Inconclusive
 from .results import CheckResult, Violation
 
 __all__ = ["ConformanceFailure", "expect", "inconclusive", "run_property", "settle_unsent", "HYPOTHESIS_LOCK"]

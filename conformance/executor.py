@@ -12,7 +12,7 @@ sequence) and returns the oracle's violations. Independent probes are sent at on
   HTTP client itself never has more than ``--concurrency`` requests on the wire;
 - **the run's limits**: a check is not started once the time budget, the request budget, the breaker or
   an interrupt says stop (skipped, with the typed reason); the requests a check could not send are
-  counted per check (:class:`~conformance.api.RequestTally`), so what was not sent is never judged;
+  counted per check (the client's ``tally``), so what was not sent is never judged;
   interrupted or ending, the executor halts: no check sends anything more;
 - **the undecidable case**: a probe that raises Inconclusive is counted; a check none of whose probes
   decided anything ends inconclusive (skipped, with the reason);
@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from .api import JOB_TALLY, RequestTally
+from .api import JOB_HALT
 from .catalogue import requirement
 from .checks import HYPOTHESIS_LOCK, ConformanceFailure, inconclusive
 from .oracles import Inconclusive
@@ -253,25 +253,26 @@ class Executor:
     def _run(self, function: Callable[..., Any], params: dict[str, Any],
              requirements: tuple[str, ...]) -> JobOutcome:
         started = time.monotonic()
-        tally = RequestTally(self.halted)
-        JOB_TALLY.set(tally)  # this job's context: every request it and its probes send is counted there
+        JOB_HALT.set(self.halted)  # this job's context: once halted, it and its probes send nothing more
         stopped, why = self._why_not_start(requirements)
-        try:
-            if why is not None:
-                pytest.skip(why)
-            probes = Probes(self._probes)
-            arguments = {name: self._argument(name, params, probes) for name in _parameters(function)}
-            function(**arguments)
-            probes.finish()
-            error: BaseException | None = None
-        except Inconclusive as exc:  # undecidable outside any probe: the same as inside one
-            error = _skip(f"inconclusive: {exc}")
-        except BaseException as exc:  # the check's outcome, raised again in pytest's call of the check
-            error = exc
+        assert self.state.http is not None, "the HTTP client is opened at session start"
+        with self.state.http.tally() as tally:  # every request it and its probes send, and only those
+            try:
+                if why is not None:
+                    pytest.skip(why)
+                probes = Probes(self._probes)
+                arguments = {name: self._argument(name, params, probes) for name in _parameters(function)}
+                function(**arguments)
+                probes.finish()
+                error: BaseException | None = None
+            except Inconclusive as exc:  # undecidable outside any probe: the same as inside one
+                error = _skip(f"inconclusive: {exc}")
+            except BaseException as exc:  # the check's outcome, raised again in pytest's call of the check
+                error = exc
         outcome = JobOutcome(error, round(time.monotonic() - started, 3), stopped, why, tally.refused, tally.sent)
         if tally.refused and stopped is None:
-            outcome.stopped = tally.stop
-            outcome.stopped_reason = self._stop_reason(tally.stop)
+            outcome.stopped = tally.stop_kind
+            outcome.stopped_reason = tally.stopped or "requests were not sent"
         return outcome
 
     def _argument(self, name: str, params: dict[str, Any], probes: Probes) -> Any:
@@ -299,12 +300,6 @@ class Executor:
         if state.http is not None and state.http.stopped:
             return state.http.stop_kind, f"{state.http.stopped} before this check started"
         return None, None
-
-    def _stop_reason(self, stop: Stop | None) -> str:
-        if stop == "interrupted":
-            return "the run was interrupted"
-        http = self.state.http
-        return (http.stopped if http is not None else None) or "requests were not sent"
 
 
 def _skip(reason: str) -> BaseException:

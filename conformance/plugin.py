@@ -11,6 +11,7 @@ import gc
 import re
 import time
 import traceback
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,14 @@ from typing import Any
 import hypothesis
 import pytest
 
-from .api import JOB_TALLY, RequestTally
+from .api import JOB_HALT
 from .catalogue import UnknownRequirement, is_known, requirement
 from .checks import ConformanceFailure, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
 from .executor import Executor, JobOutcome
+from .limits import Tally
 from .options import RUN_OPTIONS, add_options
 from .oracles.schema import ResponseValidator
 from .registry import Check, check_named
@@ -41,6 +43,7 @@ __all__ = [
     "pytest_collection_finish",
     "pytest_runtest_setup",
     "pytest_pyfunc_call",
+    "pytest_runtest_teardown",
     "pytest_runtest_protocol",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",
@@ -48,7 +51,7 @@ __all__ = [
 ]
 
 _JOB = pytest.StashKey[JobOutcome]()  # what the executor's job of a suite check came to
-_TALLY = pytest.StashKey[RequestTally]()  # the requests a check of one's own sent
+_TALLY = pytest.StashKey[tuple[AbstractContextManager[Tally], Tally]]()  # the sends of a check of one's own
 _EXECUTOR = pytest.StashKey[Executor]()  # the executor of this process (processes that run checks)
 _STOPPED = pytest.StashKey[Stop | None]()  # what kept a check from running (typed, never read from reasons)
 _FROZEN = pytest.StashKey[bool]()  # this run froze the objects alive after collection (gc.freeze)
@@ -203,7 +206,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     if state.http is None:
         state.open_client()
-    session.config.stash[_EXECUTOR] = Executor(state, getattr(state.settings, "concurrency", 4))
+    session.config.stash[_EXECUTOR] = Executor(state, state.settings.concurrency)
     state.start_seeding()
 
 
@@ -265,8 +268,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         item.stash[_STOPPED] = state.http.stop_kind
         pytest.skip(f"{state.http.stopped} before this check started")
     executor = item.config.stash.get(_EXECUTOR, None)
-    tally = item.stash[_TALLY] = RequestTally(executor.halted if executor is not None else lambda: False)
-    JOB_TALLY.set(tally)  # the main thread's context, where pytest calls this check
+    if executor is not None:
+        JOB_HALT.set(executor.halted)
+    if state.http is not None:  # opened here, in the main thread's context where pytest calls the check
+        counting = state.http.tally()
+        item.stash[_TALLY] = (counting, counting.__enter__())
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    counting = item.stash.get(_TALLY, None)
+    if counting is not None:
+        counting[0].__exit__(None, None, None)
 
 
 def _job_of(item: pytest.Item) -> Check | None:
@@ -353,8 +365,8 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
                          stopped=item.stash.get(_STOPPED, None))
     if job is not None and job.stopped is not None and not job.refused:  # not started: the run's limit said so
         result.stopped = job.stopped
-    tally = item.stash.get(_TALLY, None)
-    result.requests = job.sent if job is not None else tally.sent if tally is not None else 0
+    counting = item.stash.get(_TALLY, None)
+    result.requests = job.sent if job is not None else counting[1].sent if counting is not None else 0
     unsent = _unsent_of(item, job, state)
     if unsent is not None and settle_unsent(result, call, unsent[1]):
         result.stopped = unsent[0]
@@ -398,10 +410,9 @@ def _unsent_of(item: pytest.Item, job: JobOutcome | None, state: RunState) -> tu
         if job.refused and job.stopped is not None:
             return job.stopped, job.stopped_reason or "requests were not sent"
         return None
-    tally = item.stash.get(_TALLY, None)
-    if tally is not None and tally.refused and tally.stop is not None:
-        reason = state.http.stopped if state.http is not None and state.http.stopped else "requests were not sent"
-        return tally.stop, reason
+    counting = item.stash.get(_TALLY, None)
+    if counting is not None and counting[1].refused and counting[1].stop_kind is not None:
+        return counting[1].stop_kind, counting[1].stopped or "requests were not sent"
     return None
 
 

@@ -253,7 +253,8 @@ class RunState:
         if self.settings.read_only or self.api is None:
             return
         plan = self.settings.profile.seed_plan(self.contract)
-        self.seeder = Seeder(self.api, self.users, plan, self.ledger, page_limit=self.contract.limit.maximum)
+        self.seeder = Seeder(self.api, self.users, plan, self.ledger, page_limit=self.contract.limit.maximum,
+                             concurrency=self.settings.concurrency)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dify-conformance-seeding")
         self.seeding = self._pool.submit(self.seeder.run)
 
@@ -305,7 +306,7 @@ class RunState:
             self._pool.shutdown(wait=True)  # the seeder stops at its next step when interrupted
         if self.api is None or self.settings.read_only:
             return []
-        return self.ledger.cleanup(self.api)
+        return self.ledger.cleanup(self.api, concurrency=self.settings.concurrency)
 
 
 STATE = pytest.StashKey[RunState]()  # the run state of one pytest process, in config.stash
