@@ -43,7 +43,10 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     reason = None
     notes = _merged_notes(evidence.notes)
     stops = {c.stopped for c in evidence.checks if c.stopped}
-    broken = [c for c in evidence.checks if c.outcome == "error"]
+    # A check that broke is the suite's error: it makes the verdict error only where it leaves a MUST
+    # requirement unjudged (another check may have judged it, or found it failed).
+    unjudged = {s.id for s in statuses if s.level == "MUST" and s.status == "skipped"}
+    broken = [c for c in evidence.checks if c.outcome == "error" and unjudged & set(c.requirements)]
     if broken:
         reason = f"{broken[0].reason} (in {broken[0].check_id}); please report it"
     elif "seeding_failed" in notes:

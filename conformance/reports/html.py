@@ -296,7 +296,10 @@ def _violations(violations: Iterable[Violation]) -> str:
 
 def _check_details(check: CheckResult) -> str:
     if check.outcome in ("skipped", "error"):
-        return f'<div class="note {_e(check.outcome)}">{_e(check.reason or check.outcome)}</div>'
+        note = f'<div class="note {_e(check.outcome)}">{_e(check.reason or check.outcome)}</div>'
+        if check.traceback:  # the suite broke: where, for whoever fixes it (never the target's failure)
+            note += f"<details><summary>traceback</summary><pre>{_e(check.traceback)}</pre></details>"
+        return note
     if check.outcome != "failed":
         return ""
     out = []

@@ -65,7 +65,7 @@ def _classname(check: CheckResult) -> str:
     return f"{_CLASS_PREFIX}.{area}"
 
 
-def _check_case(suite: ET.Element, check: CheckResult, failing: set[str]) -> None:
+def _check_case(suite: ET.Element, check: CheckResult, failing: set[str], errors_fail: bool = True) -> None:
     """``failing``: the requirements that fail the run (MUST, not waived). Only their violations are a
     <failure>; a SHOULD or waived one stays visible as output, so a passing run shows no red."""
     case = _element(
@@ -90,8 +90,12 @@ def _check_case(suite: ET.Element, check: CheckResult, failing: set[str]) -> Non
     elif check.outcome == "skipped":
         _element(case, "skipped", message=_one_line(check.reason or "skipped"))
     elif check.outcome == "error":
-        _element(case, "error", check.reason or "the check broke", message=_one_line(check.reason or "error"),
-                 type="InternalError")
+        text = "\n\n".join(t for t in (check.reason or "the check broke", check.traceback) if t)
+        if errors_fail:
+            _element(case, "error", text, message=_one_line(check.reason or "error"), type="InternalError")
+        else:  # the suite broke, but every MUST requirement was judged: visible, not red (CONTRACT.md)
+            _element(case, "skipped", message=_one_line(f"the check broke (not the target): {check.reason}"))
+            _element(case, "system-out", text)
 
 
 def _why_not_failing(requirement: str) -> str:
@@ -208,7 +212,8 @@ def _run_properties(run: RunResult) -> list[tuple[str, object]]:
 def junit_xml(run: RunResult) -> bytes:
     statuses = requirements_in_order(run)
     failing = {s.id for s in statuses if s.status == "failed" and s.level == "MUST"}
-    check_outcomes = [_junit_outcome(c, failing) for c in run.checks]
+    errors_fail = run.verdict == "error"  # a broken check is red only where it left the run unjudged
+    check_outcomes = [_junit_outcome(c, failing, errors_fail) for c in run.checks]
     requirement_outcomes: list[str] = [s.status if s.status != "failed" or s.id in failing else "passed"
                                        for s in statuses]
     scratch = ET.Element("scratch")  # the run's own cases are counted before their suite is made
@@ -228,7 +233,7 @@ def junit_xml(run: RunResult) -> bytes:
     checks = _suite(root, CHECKS_SUITE, run, check_outcomes, run.duration_s)
     _properties(checks, _run_properties(run))
     for check in run.checks:
-        _check_case(checks, check, failing)
+        _check_case(checks, check, failing, errors_fail)
     requirements = _suite(root, REQUIREMENTS_SUITE, run, requirement_outcomes, 0.0)
     _properties(requirements, [("run_id", run.run_id)])
     for status in statuses:
@@ -239,10 +244,13 @@ def junit_xml(run: RunResult) -> bytes:
     return document + b"\n"
 
 
-def _junit_outcome(check: CheckResult, failing: set[str]) -> str:
-    """A check is a failure in JUnit only where it found a violation of a requirement that fails the run."""
+def _junit_outcome(check: CheckResult, failing: set[str], errors_fail: bool = True) -> str:
+    """A check is a failure in JUnit only where it found a violation of a requirement that fails the run,
+    an error only where the run's verdict is error."""
     if check.outcome == "failed" and not any(v.requirement in failing for v in check.violations):
         return "passed"
+    if check.outcome == "error" and not errors_fail:
+        return "skipped"
     return check.outcome
 
 

@@ -40,3 +40,57 @@ def test_a_violation_of_an_unknown_requirement_is_an_internal_error(pytester: py
     junit = ET.parse(reports / "junit.xml").getroot()
     assert junit.find(".//error[@type='InternalError']") is not None
     result.stdout.fnmatch_lines(["dify-conformance verdict: ERROR*"])
+
+
+CRASHING_CHECKS = '''
+import pytest
+
+from conformance.checks import expect
+
+
+@pytest.mark.requirement("LIMIT-01")
+def test_a_check_that_crashes(api, users):
+    api.list(user=users.main)
+    {}["a bug of the check"]
+
+
+@pytest.mark.requirement("AUTH-01")
+def test_a_check_that_crashes_where_another_judges(api, users):
+    raise TypeError("another bug of a check")
+
+
+@pytest.mark.requirement("AUTH-01")
+def test_a_check_that_judges(api, users):
+    expect([])
+'''
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess("-p", "conformance.plugin", "-p", "conformance.fixtures",
+                                           "--report-dir", str(reports), "--seed", "1", "-p", "no:cacheprovider",
+                                           "-p", "no:timeout", *args)
+    return result, json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_a_crash_in_a_check_is_the_suites_error_never_the_targets_failure(pytester: pytest.Pytester) -> None:
+    """Outcome error with the traceback, no requirement failed; the verdict is error only where a MUST
+    requirement is then unjudged (LIMIT-01 here), and not where another check judged it (AUTH-01)."""
+    pytester.makepyfile(test_crash=CRASHING_CHECKS)
+    result, summary = _run(pytester)
+    checks = {c["check_id"].rsplit("::", 1)[-1]: c for c in summary["checks"]}
+    for name in ("test_a_check_that_crashes", "test_a_check_that_crashes_where_another_judges"):
+        assert checks[name]["outcome"] == "error" and checks[name]["violations"] == [], checks[name]
+        assert "Traceback" in checks[name]["traceback"], checks[name]
+    statuses = {r["id"]: r["status"] for r in summary["requirements"]}
+    assert "failed" not in statuses.values(), statuses
+    assert statuses["AUTH-01"] == "passed" and statuses["LIMIT-01"] == "skipped", statuses
+    assert summary["verdict"] == "error" and "test_a_check_that_crashes" in summary["reason"], summary["reason"]
+    assert result.ret == 3
+
+    result, summary = _run(pytester, "-k", "not test_a_check_that_crashes or where_another_judges")
+    assert summary["verdict"] == "pass", summary["reason"]  # AUTH-01 judged; the broken check stays visible
+    assert result.ret == 0, result.stdout.str()
+    junit = ET.parse(pytester.path / "reports" / "junit.xml").getroot()
+    assert junit.find(".//error") is None and junit.find(".//failure") is None
+    assert any("another bug of a check" in (e.text or "") for e in junit.iter("system-out"))
