@@ -138,6 +138,7 @@ def verify_bundle(path: str | os.PathLike[str]) -> tuple[bool, str]:
         _agree(manifest, summary)
         _certifies_a_whole_run(summary)
         verdict = _rederive(summary)
+        _backed_by_evidence(files, summary)
         _junit_agrees(files["junit.xml"], summary)
         _html_agrees(files["report.html"], summary)
     except _Rejected as exc:
@@ -246,6 +247,18 @@ def _rederive(summary: dict[str, Any]) -> str:
             f"but the bundle's own results give {derived!r}"
         )
     return derived
+
+
+def _backed_by_evidence(files: dict[str, bytes], summary: dict[str, Any]) -> None:
+    """The results judged again from the bundle's own recorded exchanges (rejudge.py)."""
+    from .rejudge import evidence_problems
+
+    specs = [name for name in files if name.startswith(_SPEC_DIR)]
+    if len(specs) != 1:
+        raise _Rejected(f"the bundle holds {len(specs)} specs under {_SPEC_DIR}, not one")
+    problems = evidence_problems(files, summary, HAR_NAME, specs[0])
+    if problems:
+        raise _Rejected(problems[0])
 
 
 def _junit_agrees(raw: bytes, summary: dict[str, Any]) -> None:

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from conformance.contract import bundled_spec_path
+
 from conformance.results import CheckResult, RunResult, SpecInfo, Violation, Waiver
 from conformance.verdict import judge, verdict_of
 
 HOSTILE = "<script>alert(1)</script>"
 SECRET = "app-SECRET-key-123"
-SPEC_TEXT = "openapi: 3.0.1\ninfo: {title: Chatflow App API, version: 1.0.0}\npaths: {}\n"
+SPEC_TEXT = bundled_spec_path().read_text(encoding="utf-8")  # a bundle's evidence is judged again with it
 
 MakeRun = Callable[..., RunResult]
 

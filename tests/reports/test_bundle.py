@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from conformance.bundle import verify_bundle, write_bundle
+from conformance.exchange import Exchange
 from conformance.reports.har import write_har
 from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
@@ -19,6 +22,21 @@ from conformance.results import SpecInfo, Waiver
 from .conftest import SPEC_TEXT, all_passing_checks, build_run, failing_checks
 
 
+def recorded_exchanges(run):
+    """The exchanges a run with these results recorded: the one each violation cites (its evidence)."""
+    records = {}
+    for check in run.checks:
+        for v in check.violations:
+            if v.request and v.status_code is not None:
+                url = urlsplit(shlex.split(v.request)[-1])
+                exchange = Exchange(kind="list", method="GET", base_url=f"{url.scheme}://{url.netloc}/v1",
+                                    path=url.path.removeprefix("/v1"), params=tuple(parse_qsl(url.query)),
+                                    status_code=v.status_code, response_headers=(("Content-Type", "application/json"),),
+                                    body=(v.body_excerpt or "").encode())
+                records[(exchange.url, v.status_code)] = exchange.to_record()
+    return list(records.values())
+
+
 def bundle_of(run, report_dir, spec_file):
     for write, name in (
         (write_summary, "summary.json"),
@@ -26,7 +44,7 @@ def bundle_of(run, report_dir, spec_file):
         (write_html, "report.html"),
     ):
         write(run, report_dir / name)
-    har = write_har(iter(()), report_dir / "evidence.har", creator_version=run.suite_version)
+    har = write_har(iter(recorded_exchanges(run)), report_dir / "evidence.har", creator_version=run.suite_version)
     return write_bundle(report_dir, run=run, spec_path=spec_file, har_path=har)
 
 
@@ -219,3 +237,30 @@ def test_a_report_of_another_run_is_refused(tmp_path, spec_file, spec_info):
     _rewrite(bundle, "report.html", lambda raw: raw.replace(b"5eed1234", b"0ther999"))
     ok, why = verify_bundle(bundle)
     assert not ok and why.startswith("report.html: run-id"), why
+
+
+def test_a_recorded_response_changed_with_forged_checksums_is_caught_by_judging_it_again(bundle):
+    """The evidence is judged again: a response made a 5xx no longer gives the recorded results."""
+    def five_hundred(name, data):
+        if name != "evidence.har":
+            return data
+        har = json.loads(data)
+        har["log"]["entries"][0]["response"]["status"] = 500
+        return json.dumps(har).encode()
+
+    rewrite(bundle, five_hundred, update_manifest=True)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and reason.startswith("evidence.har: judged again, 1 recorded response(s) violate ROBUST-01"), reason
+
+
+def test_evidence_missing_from_the_recorded_exchanges_is_refused(bundle):
+    def drop_one(name, data):
+        if name != "evidence.har":
+            return data
+        har = json.loads(data)
+        del har["log"]["entries"][-1]
+        return json.dumps(har).encode()
+
+    rewrite(bundle, drop_one, update_manifest=True)
+    ok, reason = verify_bundle(bundle)
+    assert not ok and "is not among the exchanges in evidence.har" in reason, reason
