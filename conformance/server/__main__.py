@@ -14,6 +14,7 @@ import sys
 from typing import Any, NoReturn
 
 from .faults import FAULTS, Faults, UnknownFault
+from .latency import JITTERS, ResponseLatency
 from .policy import ServerPolicy
 
 __all__ = ["main", "build_parser", "READY_PREFIX"]
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"the order when no sort_by is given (default {defaults.sort_default})")
     parser.add_argument("--user-optional", action="store_true",
                         help="serve a request without user as a default end user's list")
+    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
+                        help="delay every response by MS milliseconds, without holding up other requests "
+                             "(for benchmarks; default 0)")
+    parser.add_argument("--latency-jitter", choices=JITTERS, default="none",
+                        help="none: every delay is --latency-ms; lognormal: drawn around it as median, "
+                             "seeded by --seed (p90 about 1.9x, p99 about 3.2x; default none)")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     return parser
 
@@ -150,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         faults = Faults.of(args.fault)
         policy = _policy(args)
+        latency = ResponseLatency(args.latency_ms, args.latency_jitter)
+        if latency.problems():
+            raise _UsageError("; ".join(latency.problems()))
         if not 0 <= args.port <= 65535:
             raise _UsageError(f"--port must be within 0..65535, got {args.port}")
     except (_UsageError, UnknownFault) as exc:
@@ -157,13 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     keys, generated = _api_keys(args.api_key)
-    return _serve(args, keys, generated, policy, faults)
+    return _serve(args, keys, generated, policy, faults, latency)
 
 
 def _serve(args: argparse.Namespace, keys: list[str], generated: bool, policy: ServerPolicy,
-           faults: Faults) -> int:
+           faults: Faults, latency: ResponseLatency) -> int:
     try:
-        app = _create_app(args.db, keys, policy, faults, args.seed)
+        app = _create_app(args.db, keys, policy, faults, args.seed, latency)
     except _UsageError as exc:
         return _fail(str(exc), 2)
     except Exception as exc:  # the database is unreachable, refuses the schema, ...: one line, no traceback
@@ -176,6 +186,9 @@ def _serve(args: argparse.Namespace, keys: list[str], generated: bool, policy: S
         print(f"{_PROG}: no API key given; generated one for this run: {keys[0]}", file=sys.stderr, flush=True)
     if faults:
         print(f"{_PROG}: faults on: {', '.join(faults)}", file=sys.stderr, flush=True)
+    if latency.active:
+        print(f"{_PROG}: every response delayed {latency.median_ms:g} ms"
+              f"{' (log-normal median)' if latency.jitter == 'lognormal' else ''}", file=sys.stderr, flush=True)
     try:
         stopped_by = _run(app, sock, args.access_log)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn shut down cleanly, then re-raised the signal
@@ -185,13 +198,14 @@ def _serve(args: argparse.Namespace, keys: list[str], generated: bool, policy: S
     return 128 + stopped_by if stopped_by else 0
 
 
-def _create_app(db_url: str, keys: list[str], policy: ServerPolicy, faults: Faults, seed: int) -> Any:
+def _create_app(db_url: str, keys: list[str], policy: ServerPolicy, faults: Faults, seed: int,
+                latency: ResponseLatency) -> Any:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from .app import create_app
 
     try:
-        return create_app(db_url, keys, policy, faults, seed)
+        return create_app(db_url, keys, policy, faults, seed, latency)
     except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as exc:
         raise _UsageError(f"--db {_redacted(db_url)}: {_first_line(exc)}") from None
 

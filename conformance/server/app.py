@@ -25,6 +25,7 @@ from .conversations import ConversationHandler
 from .db import Database
 from .errors import ApiError, error_response
 from .faults import Faults
+from .latency import InjectedLatency, ResponseLatency
 from .listing import ConversationLister
 from .policy import ServerPolicy
 
@@ -67,8 +68,9 @@ class RandomServiceUnavailable:
 
 
 def create_app(db_url: str, api_keys: Sequence[str], policy: ServerPolicy, faults: Faults,
-               seed: int = 0) -> Starlette:
-    """The reference server as an ASGI app; the database schema is created here if missing."""
+               seed: int = 0, latency: ResponseLatency | None = None) -> Starlette:
+    """The reference server as an ASGI app; the database schema is created here if missing.
+    ``latency``: every response delayed (conformance/server/latency.py), the 503s of random-5xx too."""
     problems = policy.problems()
     if problems:
         raise ValueError("; ".join(problems))
@@ -103,7 +105,9 @@ def create_app(db_url: str, api_keys: Sequence[str], policy: ServerPolicy, fault
         yield
         await run_in_threadpool(db.close)
 
-    middleware = [Middleware(RandomServiceUnavailable, seed=seed)] if "random-5xx" in faults else []
+    middleware = [Middleware(InjectedLatency, latency=latency, seed=seed)] if latency and latency.active else []
+    if "random-5xx" in faults:
+        middleware.append(Middleware(RandomServiceUnavailable, seed=seed))
     app = Starlette(
         routes=routes,
         middleware=middleware,
