@@ -6,16 +6,17 @@ requirement each violation names, not merely to the test that saw it.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
 from .results import CheckResult, Violation
 
-__all__ = ["ConformanceFailure", "expect", "inconclusive", "run_property", "settle_unsent", "HYPOTHESIS_LOCK"]
+__all__ = ["ConformanceFailure", "expect", "inconclusive", "run_property", "settle_unsent", "serialise_ast_parsing"]
 
 
 class ConformanceFailure(AssertionError):
@@ -50,19 +51,31 @@ def inconclusive(reason: str) -> NoReturn:
     pytest.skip(f"inconclusive: {reason}")
 
 
-# Hypothesis runs in one thread at a time: CPython 3.11's ast module keeps its recursion count per
-# process, and hypothesis parses the source of lambdas (to describe strategies) from whichever thread
-# draws ("SystemError: AST constructor recursion depth mismatch" when two threads do at once).
-HYPOTHESIS_LOCK = threading.RLock()
+# CPython 3.11's ast module counts recursion per interpreter, not per thread: two threads turning
+# source into ast objects at once can fail with "SystemError: AST constructor recursion depth
+# mismatch". Hypothesis does that to describe the lambdas of strategies, from whichever thread
+# draws; the suite's checks draw in several threads, so ast.parse takes a lock in this process.
+_AST_LOCK = threading.RLock()
+_unlocked_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _AST_LOCK:
+        return _unlocked_parse(*args, **kwargs)
+
+
+def serialise_ast_parsing() -> None:
+    """Install the lock (idempotent): called by the plugin when the suite runs, never at import."""
+    if ast.parse is not _parse_one_at_a_time:
+        ast.parse = _parse_one_at_a_time
 
 
 def run_property(test: Callable[[], None]) -> None:
-    """Run a @given test (one hypothesis run at a time, see HYPOTHESIS_LOCK); when no example could be
-    decided, the check is inconclusive (skipped)."""
+    """Run a @given test; when no example could be decided, the check is inconclusive (skipped)."""
     import hypothesis.errors
 
     try:
-        with HYPOTHESIS_LOCK, _printed_examples():
+        with _printed_examples():
             test()
     except hypothesis.errors.Unsatisfiable:
         inconclusive("no example could be decided: the responses were server errors or unusable (see ROBUST-01)")

@@ -37,7 +37,7 @@ import pytest
 
 from .api import JOB_HALT
 from .catalogue import requirement
-from .checks import HYPOTHESIS_LOCK, ConformanceFailure, inconclusive
+from .checks import ConformanceFailure, inconclusive, serialise_ast_parsing
 from .oracles import Inconclusive
 from .results import Stop, Violation
 from .runstate import RunState
@@ -138,8 +138,7 @@ def draw_examples(examples: int, **strategies: Any) -> list[dict[str, Any]]:
     def collect(**values: Any) -> None:
         drawn.append(values)
 
-    with HYPOTHESIS_LOCK:
-        collect()
+    collect()
     return drawn
 
 
@@ -211,6 +210,7 @@ class Executor:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        serialise_ast_parsing()  # checks draw hypothesis examples in several threads at once
         workers = max(1, self.concurrency)
         self._jobs = ThreadPoolExecutor(workers, thread_name_prefix="dify-conformance-check")
         self._probes = ThreadPoolExecutor(workers, thread_name_prefix="dify-conformance-probe")
