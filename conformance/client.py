@@ -74,6 +74,9 @@ class ClientSettings:
     max_retry_after_s: float = 30.0
     max_requests: int | None = None  # hard cap on attempts sent; None = no cap (--max-requests)
     run_max_requests: int | None = None  # the whole run's cap, when this client has a share of it (xdist)
+    # Other secrets of the run (the other app's key, --other-api-key), redacted like this client's own key.
+    hidden: tuple[str, ...] = ()
+    key_placeholder: str = KEY_PLACEHOLDER  # how the recorded Authorization header shows this client's key
 
     def __repr__(self) -> str:  # never print the key, even in a debugger or a traceback
         return f"ClientSettings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
@@ -164,8 +167,9 @@ class HttpClient:
         self._secrets: list[str] = []
         self._secrets_lock = threading.Lock()
         self._log_guard = _LogGuard()  # this client's secrets out of the HTTP libraries' logs, until close()
-        if settings.api_key:
-            self._hide(settings.api_key)
+        for secret in (settings.api_key, *settings.hidden):
+            if secret:
+                self._hide(secret)
         self.throttled = 0  # 429 answers seen
         self.throttle_wait_s = 0.0
         self.breaker = Breaker()
@@ -311,7 +315,7 @@ class HttpClient:
                    "Accept": headers.pop("Accept"), "Connection": "keep-alive", **headers}
         if isinstance(auth, _Key) and self.settings.api_key:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
-            shown.append(("Authorization", f"Bearer {KEY_PLACEHOLDER}"))
+            shown.append(("Authorization", f"Bearer {self.settings.key_placeholder}"))
         elif isinstance(auth, BearerOverride):
             headers["Authorization"] = auth.header
             shown.append(("Authorization", auth.shown))

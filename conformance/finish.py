@@ -141,7 +141,7 @@ def _write_reports(state: RunState, run: RunResult) -> None:
         from .reports.har import write_har
 
         har = report_dir / "evidence.har"
-        secrets = [state.target.api_key] if state.target.api_key else []
+        secrets = [key for key in (state.target.api_key, state.target.other_api_key) if key]
         write_har(iter_exchange_records(state.evidence_dir), har, creator_version=__version__, secrets=secrets)
         write_bundle(report_dir, run=run, spec_path=Path(state.contract.spec.path), har_path=har)
     shutil.rmtree(state.evidence_dir, ignore_errors=True)

@@ -68,7 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
             settings, contract, waivers = inputs.settings, inputs.contract, inputs.waivers
         else:
             if workerinput is not None:  # the controller's settings, sent once: options are not parsed again
-                settings = settings_from_wire(workerinput["dify_settings"], workerinput.get("dify_api_key"))
+                settings = settings_from_wire(workerinput["dify_settings"], workerinput.get("dify_api_key"),
+                                              workerinput.get("dify_other_api_key"))
             else:
                 settings = build_settings({o.name: config.getoption(o.name) for o in RUN_OPTIONS})
             contract = load_contract(settings.spec_path)
@@ -78,7 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         run_id = workerinput["dify_run_id"]
         started_at = datetime.fromisoformat(workerinput["dify_started_at"])
-        target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
+        target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"),
+                                       other_api_key=workerinput.get("dify_other_api_key"))
         evidence_dir = Path(workerinput["dify_evidence_dir"])
         worker = workerinput["workerid"]
     else:
@@ -176,6 +178,7 @@ class _XdistController:
             dify_started_at=state.started_at.isoformat(),
             dify_base_url=state.target.base_url,
             dify_api_key=state.target.api_key,
+            dify_other_api_key=state.target.other_api_key,
             dify_evidence_dir=str(state.evidence_dir),
         )
 
@@ -416,5 +419,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state.target.close()
     if state.http is not None:
         state.http.close()
+    if state.other_http is not None:
+        state.other_http.close()
     if state.log is not None:
         state.log.close()

@@ -33,7 +33,8 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("auth-missing-accepted", ("AUTH-01",),
           "a request with no Authorization header is served as the first app"),
     Fault("auth-any-key-accepted", ("AUTH-01",),
-          "any Bearer value is served as the first app (a missing header is still 401)"),
+          "any Bearer value that is no key is served as the first app (a missing header is still 401; "
+          "each real key still gets its own app)"),
     Fault("user-missing-served", ("USER-01",),
           "with user required, a missing user is served 200 as the default user's (empty) list"),
     Fault("user-missing-lists-all", ("USER-01",),
@@ -123,6 +124,9 @@ _REGISTRY: tuple[Fault, ...] = (
           "is varchar(255))"),
     Fault("random-5xx", ("ROBUST-01",),
           "one request in five, on any endpoint, is answered 503 (seeded by --seed)"),
+    Fault("apps-not-isolated", ("APP-01",),
+          "GET /conversations ignores the app: a user's list (and a cursor lookup) takes in that user id's "
+          "conversations of every app on the server"),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _REGISTRY}
