@@ -93,7 +93,9 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("deleted-cursor-accepted", ("PAGE-03",),
           "a deleted conversation's id as last_id is accepted: the page continues from where it was"),
     Fault("unknown-cursor-ignored", ("PAGE-03",),
-          "a well-formed last_id naming no conversation of this user is ignored (the first page is served)"),
+          "a well-formed last_id naming no conversation of this user is ignored (the first page is served)",
+          collateral=(("APP-01", "another app's conversation names no conversation of this app's user either, so "
+                                 "as last_id it is ignored too: a page is served where APP-01 asks for a 4xx"),)),
     Fault("unknown-cursor-5xx", ("PAGE-03", "ROBUST-01"),
           "a well-formed last_id naming no conversation of this user is answered 500"),
     Fault("malformed-cursor-ignored", ("PAGE-04",),
