@@ -102,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.selection = _selection(config)
     if inputs is not None:
         state.interrupt = inputs.interrupt
+        state.baseline = inputs.baseline
     if workerinput is None:
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
             config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")

@@ -203,6 +203,7 @@ class RunInputs:
     started_at: datetime
     target: Target
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by SIGINT/SIGTERM
+    baseline: Any = None  # replay.Baseline: the earlier run a replay re-runs the failed checks of
 
 
 @dataclass
@@ -237,6 +238,7 @@ class RunState:
     preflight_requests: int = 0  # requests the controller's preflight sent (part of --max-requests)
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
+    baseline: Any = None  # replay.Baseline when this run is a replay (RunInputs)
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

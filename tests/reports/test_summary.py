@@ -28,13 +28,13 @@ CONTRACT_KEYS = {
     "requirements",
 }
 EXTENSION_KEYS = {"run_id", "finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times", "notes",
-                  "certification"}
+                  "certification", "options", "replay"}
 
 
 def test_has_exactly_the_contract_and_extension_keys(failing_run):
     summary = summary_dict(failing_run)
     assert set(summary) == CONTRACT_KEYS | EXTENSION_KEYS
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert set(summary["spec"]) == {"path", "sha256", "title", "version"}
     assert summary["target"] == {"base_url": "http://127.0.0.1:5001/v1"}
     for requirement in summary["requirements"]:
