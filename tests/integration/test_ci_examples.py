@@ -25,9 +25,7 @@ import yaml
 from conformance.cli import _parser
 from conformance.server.process import ReferenceServer
 
-from .conftest import KEY
-
-OTHER_KEY = "app-integration-other-Tq3wZ8nC5"  # the second app's secret (APP-01)
+from .conftest import KEY, OTHER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "docs" / "ci" / "github-actions.yml"
