@@ -229,6 +229,13 @@ def _replay(args: argparse.Namespace) -> int:
     from .settings import build_settings
 
     baseline = load_baseline(Path(args.from_dir))
+    if not baseline.checks:  # a run that passed: nothing failed there, nothing to re-run
+        if baseline.failed:
+            raise UsageError(f"the run in {args.from_dir!r} failed {', '.join(baseline.failed)} but records no "
+                             "check that failed: nothing to re-run")
+        print(f"dify-conformance replay of run {baseline.run_id} ({args.from_dir}): nothing failed there, "
+              "nothing to re-run")
+        return EXIT_PASS
     flags = replay_flags(baseline, base_url=args.base_url, report_dir=args.report_dir)
     keys = {o.env: os.environ[o.env] for o in RUN_OPTIONS if not o.in_files and o.env and os.environ.get(o.env)}
     if flags["base_url"] and baseline.options.get("other_api_key_given") and "DIFY_OTHER_API_KEY" not in keys:

@@ -58,3 +58,11 @@ def test_replay_without_an_earlier_run_is_a_usage_error(tmp_path):
     assert replay.exit_code == 2 and replay.stdout == ""
     (line,) = replay.stderr.splitlines()
     assert "no summary.json" in line
+
+
+def test_replay_of_a_run_that_passed_re_runs_nothing(tmp_path):
+    run = run_suite(tmp_path / "run", "--seed", "3", "--", "-k", "test_auth")  # the bundled server
+    assert run.exit_code == 0, run.explain()
+    replay = run_suite(tmp_path / "out", str(run.report_dir), command="replay")
+    assert replay.exit_code == 0 and "nothing failed there" in replay.stdout, replay.explain()
+    assert not (tmp_path / "out" / "summary.json").exists()
