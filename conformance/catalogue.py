@@ -42,6 +42,7 @@ class Req(StrEnum):
     DATA_02 = "DATA-02"
     STABLE_01 = "STABLE-01"
     ROBUST_01 = "ROBUST-01"
+    APP_01 = "APP-01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
        "it to the front under `-updated_at`.", needs_writes=True),
     _r("STABLE-01", "MUST", "The same request repeated with no write in between returns the same body."),
     _r("ROBUST-01", "MUST", "No request, well-formed or not, is answered with a 5xx."),
+    # Judged in read-only mode too (the two keys' lists of --user must be disjoint): no needs_writes.
+    _r("APP-01", "MUST", "A conversation made through another app's API key is never listed by this app for the "
+       "same `user`, on any page, under any sort, and its id used as `last_id` yields a 4xx. Judged only with "
+       "`--other-api-key`."),
 )
 
 _BY_ID: dict[str, Requirement] = {r.id: r for r in REQUIREMENTS}  # Req is a str: looked up by either

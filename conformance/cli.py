@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                      help="passed to pytest, e.g. -- -n 2")
 
+    _add_replay_parser(sub)
+
     sub.add_parser("serve", help="run the bundled reference server (dify-conformance serve --help)", add_help=False)
 
     requirements = sub.add_parser("requirements", help="print the requirement catalogue")
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "replay":
+            return _replay(args)
         if args.command == "requirements":
             return _requirements(as_json=args.json)
         if args.command == "verify":
@@ -82,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Settle everything a user can get wrong (exit 2) and the target (exit 3) before pytest starts."""
+    from .settings import build_settings
+
+    flags = {option.name: getattr(args, option.name) for option in RUN_OPTIONS}
+    settings = build_settings(flags)
+    extra = list(args.pytest_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    return _run_settings(settings, extra)
+
+
+def _run_settings(settings: Any, extra: list[str], *, baseline: Any = None) -> int:
+    """``run`` from its settings on; ``baseline`` (a replay): only its checks, judged against it."""
     from datetime import UTC, datetime
 
     from .contract import load_contract
@@ -89,16 +105,14 @@ def _run(args: argparse.Namespace) -> int:
     from .errors import TargetUnusable, UsageError
     from .finish import clear_reports, write_error_reports
     from .runstate import RunInputs, new_run_id, resolve_target
-    from .settings import build_settings
     from .waivers import load_waivers
 
-    flags = {option.name: getattr(args, option.name) for option in RUN_OPTIONS}
-    settings = build_settings(flags)
     contract = load_contract(settings.spec_path)
+    if baseline is not None:
+        from .replay import check_spec_unchanged
+
+        check_spec_unchanged(baseline, contract.spec.path, contract.spec.sha256)
     waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
-    extra = list(args.pytest_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
     _check_pytest_args(extra)
     try:
         clear_reports(settings.report_dir)
@@ -114,12 +128,14 @@ def _run(args: argparse.Namespace) -> int:
         write_error_reports(settings, contract, waivers, run_id=run_id, started_at=started_at, reason=str(exc))
         raise
     try:
-        return _pytest_main(extra, RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt))
+        inputs = RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt, baseline=baseline)
+        paths = [str(_SUITE_DIR / check) for check in baseline.checks] if baseline is not None else None
+        return _pytest_main(extra, inputs, paths)
     finally:
         target.close()
 
 
-def _pytest_main(extra: list[str], inputs: object) -> int:
+def _pytest_main(extra: list[str], inputs: object, paths: list[str] | None = None) -> int:
     """The suite under pytest, with the suite's own ini file: a user's pytest settings never change how
     it runs. The settings go in as an object (``inputs``), never as argv or environment."""
     import pytest
@@ -128,7 +144,8 @@ def _pytest_main(extra: list[str], inputs: object) -> int:
     # one place per user, not in a .hypothesis folder wherever the suite happens to run.
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_cache_dir() / "hypothesis"))
     # pytest's own closing sections (failures with install paths) give way to the verdict block.
-    pytest_args = [str(_SUITE_DIR), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR), "--no-summary"]
+    pytest_args = [*(paths or [str(_SUITE_DIR)]), "-c", str(_SUITE_DIR / "pytest.ini"), "--rootdir", str(_SUITE_DIR),
+                   "--no-summary"]
     status = int(pytest.main([*pytest_args, *extra], plugins=[inputs, _PytestUsageErrors()]))
     return EXIT_USAGE if status == _PYTEST_USAGE_ERROR else status
 
@@ -185,6 +202,48 @@ def _catch_interrupts() -> threading.Event:
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "dify-conformance"
+
+
+# -- replay: re-run what failed in an earlier run (conformance/replay.py) ------------------------------
+
+def _add_replay_parser(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="re-run only the checks that failed in an earlier run",
+                            description="Re-run, with the same spec, profile, seed and options, only the checks "
+                                        "that failed in the run whose reports are in REPORT_DIR; say of each "
+                                        "requirement that failed there whether it is FIXED or STILL FAILING, and "
+                                        "of any that fails now and did not then that it is NEW.")
+    replay.add_argument("from_dir", nargs="?", default="reports", metavar="REPORT_DIR",
+                        help="the earlier run's report directory (default: reports/)")
+    replay.add_argument("--base-url", dest="base_url", default=None, metavar="URL",
+                        help="test this target instead of that run's (the API keys come from DIFY_API_KEY and "
+                             "DIFY_OTHER_API_KEY as for run)")
+    replay.add_argument("--report-dir", dest="report_dir", default=None, metavar="DIR",
+                        help="where the replay's reports go (default: REPORT_DIR/replay/)")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .errors import UsageError
+    from .replay import load_baseline, replay_flags
+    from .settings import build_settings
+
+    baseline = load_baseline(Path(args.from_dir))
+    if not baseline.checks:  # a run that passed: nothing failed there, nothing to re-run
+        if baseline.failed:
+            raise UsageError(f"the run in {args.from_dir!r} failed {', '.join(baseline.failed)} but records no "
+                             "check that failed: nothing to re-run")
+        print(f"dify-conformance replay of run {baseline.run_id} ({args.from_dir}): nothing failed there, "
+              "nothing to re-run")
+        return EXIT_PASS
+    flags = replay_flags(baseline, base_url=args.base_url, report_dir=args.report_dir)
+    keys = {o.env: os.environ[o.env] for o in RUN_OPTIONS if not o.in_files and o.env and os.environ.get(o.env)}
+    if flags["base_url"] and baseline.options.get("other_api_key_given") and "DIFY_OTHER_API_KEY" not in keys:
+        raise UsageError("that run had a second app's key (--other-api-key): set DIFY_OTHER_API_KEY for the replay")
+    # That run's options only: no config file or environment variable of this shell changes them (keys aside).
+    with tempfile.TemporaryDirectory(prefix="dify-conformance-replay-") as nowhere:
+        settings = build_settings(flags, environ=keys, cwd=Path(nowhere))
+    return _run_settings(settings, [], baseline=baseline)
 
 
 def _requirements(*, as_json: bool) -> int:

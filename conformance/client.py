@@ -77,6 +77,9 @@ class ClientSettings:
     max_requests: int | None = None  # hard cap on attempts sent; None = no cap (--max-requests)
     run_max_requests: int | None = None  # the whole run's cap, when this client has a share of it (xdist)
     concurrency: int = 4  # at most this many requests on the wire at once (--concurrency)
+    # Other secrets of the run (the other app's key, --other-api-key), redacted like this client's own key.
+    hidden: tuple[str, ...] = ()
+    key_placeholder: str = KEY_PLACEHOLDER  # how the recorded Authorization header shows this client's key
 
     def __repr__(self) -> str:  # never print the key, even in a debugger or a traceback
         return f"ClientSettings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None})"
@@ -90,7 +93,10 @@ class HttpClient:
         settings: ClientSettings,
         record: Callable[[Exchange], None] = lambda exchange: None,
         transport: Transport | None = None,
+        share_limits_with: HttpClient | None = None,
     ) -> None:
+        """``share_limits_with``: another client of the same run (the second app's) whose pacing, 429 hold
+        and concurrency gate this one shares, so that the run's limits hold across both."""
         self.settings = settings
         self._record = record
         self._transport: Transport = transport if transport is not None else Urllib3Transport(
@@ -98,11 +104,19 @@ class HttpClient:
             body_cap_bytes=settings.body_cap_bytes, connections=settings.concurrency)
         self._log_guard = LogGuard()  # this client's secrets out of the HTTP libraries' logs, until close()
         self._redactor = Redactor(log_guard=self._log_guard)
-        if settings.api_key:
-            self._redactor.add(settings.api_key)
-        self._pacer = Pacer(settings.rate_limit)
-        self._throttle = Throttle(self._pacer, settings.max_retry_after_s)
-        self._gate = ConcurrencyGate(settings.concurrency)
+        for secret in (settings.api_key, *settings.hidden):
+            if secret:
+                self._redactor.add(secret)
+        self._pacer: Pacer
+        self._throttle: Throttle
+        self._gate: ConcurrencyGate
+        if share_limits_with is not None:
+            self._pacer, self._throttle = share_limits_with._pacer, share_limits_with._throttle
+            self._gate = share_limits_with._gate
+        else:
+            self._pacer = Pacer(settings.rate_limit)
+            self._throttle = Throttle(self._pacer, settings.max_retry_after_s)
+            self._gate = ConcurrencyGate(settings.concurrency)
         self.budget = RequestBudget(settings.max_requests)
         self.breaker = Breaker()
         self._refused = 0
@@ -243,7 +257,7 @@ class HttpClient:
                    "Accept": headers.pop("Accept"), "Connection": "keep-alive", **headers}
         if isinstance(auth, _Key) and self.settings.api_key:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
-            shown.append(("Authorization", f"Bearer {KEY_PLACEHOLDER}"))
+            shown.append(("Authorization", f"Bearer {self.settings.key_placeholder}"))
         elif isinstance(auth, BearerOverride):
             headers["Authorization"] = auth.header
             shown.append(("Authorization", auth.shown))

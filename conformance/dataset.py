@@ -16,7 +16,7 @@ from .api import ServiceApi
 from .exchange import Exchange
 from .oracles.page import is_server_error
 
-__all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger"]
+__all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger", "AppSeeder"]
 
 # A 5xx or a dropped connection on a write is retried (ROBUST-01 still records it), so that a target
 # failing at random still gets its test data and is judged, not declared unusable.
@@ -46,6 +46,7 @@ class TestUsers:
     probes: tuple[str, ...]
     non_ascii: str = ""
     special: str = ""
+    app: str = ""  # APP-01's user: conversations of the same id through both apps' keys (write mode)
 
     @classmethod
     def for_run(cls, run_id: str, worker: str = "") -> TestUsers:
@@ -69,6 +70,7 @@ class TestUsers:
             ),
             non_ascii=non_ascii,
             special=special,
+            app=f"{stem}-erin",
         )
 
     @property
@@ -354,3 +356,38 @@ def _retrying(send: Any) -> Exchange:
         time.sleep(0.2)
         exchange = send()
     return exchange
+
+
+class AppSeeder:
+    """APP-01's data: conversations of one user made through one app's key, and removed again.
+
+    One per app (this app, the other app of ``--other-api-key``), each with that app's ServiceApi and
+    ledger, so that a conversation is always deleted through the key that made it.
+    """
+
+    def __init__(self, api: ServiceApi, ledger: CreatedLedger, app: str) -> None:
+        self.api = api
+        self.ledger = ledger
+        self.app = app  # "this app" or "the other app": for messages, and the journal's app field
+
+    def make(self, user: str, count: int) -> tuple[str, ...]:
+        """``count`` new conversations of ``user``; SeedingError (with the request) if the target refuses one."""
+        made: list[str] = []
+        for number in range(count):
+            exchange = _retrying(lambda n=number: self.api.create_conversation(
+                user, f"dify-conformance test data: {user} in {self.app} #{n + 1}"))
+            body = exchange.json_or_none() if exchange.status_code == 200 else None
+            conversation_id = body.get("conversation_id") if isinstance(body, dict) else None
+            if not isinstance(conversation_id, str) or not conversation_id:
+                raise SeedingError(f"could not create a conversation in {self.app}: {exchange.describe()}: "
+                                   f"{exchange.excerpt(200)}")
+            self.ledger.add(user, conversation_id)
+            made.append(conversation_id)
+        return tuple(made)
+
+    def remove(self, user: str, conversation_ids: tuple[str, ...]) -> None:
+        """Delete them now; what is not deleted stays in the ledger for the run's final cleanup."""
+        for conversation_id in conversation_ids:
+            exchange = _retrying(lambda c=conversation_id: self.api.delete(user, c))
+            if exchange.status_code is not None and 200 <= exchange.status_code < 300:
+                self.ledger.forget(user, conversation_id)

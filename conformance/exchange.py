@@ -13,9 +13,10 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["Exchange", "KEY_PLACEHOLDER", "EXCERPT_CHARS"]
+__all__ = ["Exchange", "KEY_PLACEHOLDER", "OTHER_KEY_PLACEHOLDER", "EXCERPT_CHARS"]
 
 KEY_PLACEHOLDER = "${DIFY_API_KEY}"  # what a replayed curl command expands from the environment
+OTHER_KEY_PLACEHOLDER = "${DIFY_OTHER_API_KEY}"  # the same for the second app's key (APP-01)
 EXCERPT_CHARS = 600
 
 
@@ -76,7 +77,7 @@ class Exchange:
         """The request as a curl command; the key appears only as ``$DIFY_API_KEY``."""
         parts = ["curl", "-sS", "-X", self.method]
         for name, value in self.request_headers:
-            if KEY_PLACEHOLDER in value:
+            if KEY_PLACEHOLDER in value or OTHER_KEY_PLACEHOLDER in value:
                 # Double quotes so the shell expands the placeholder from the environment.
                 parts.append('-H "' + f"{name}: {value}".replace('"', '\\"') + '"')
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from . import __version__
 from .contract import Contract
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET
 from .evidence import iter_exchange_records, read_evidence
+from .replay import REPLAY_DIR, replay_exit_status, replay_lines, replay_outcomes, run_options
 from .reports import REPORT_NAMES, REPORT_WRITERS
 from .results import CheckResult, RequirementStatus, RunResult, Stop, Waiver
 from .runstate import RunState
@@ -30,6 +32,12 @@ def clear_reports(report_dir: Path) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
     for name in RUN_FILES:
         (report_dir / name).unlink(missing_ok=True)
+    replayed = report_dir / REPLAY_DIR  # an earlier run's replay (dify-conformance replay) goes with it
+    if replayed.is_dir():
+        for name in RUN_FILES:
+            (replayed / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # only if nothing else is in it: never a user's own files
+            replayed.rmdir()
 _EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_TARGET}
 
 
@@ -91,12 +99,28 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
         response_times=evidence.response_times,
         notes=notes,
         run_id=state.run_id,
+        options=run_options(state.settings),
     )
     run.no_certification = _no_certification(state, run)
+    if state.baseline is not None:
+        run.replay = _replay_result(state, run)
+        for status in run.requirements:  # say why the rest is skipped: the replay did not re-run it
+            if status.status == "skipped" and status.id not in {r for c in evidence.checks for r in c.requirements}:
+                status.reason = (f"not re-run: {state.baseline.statuses.get(status.id, 'not judged')} in the "
+                                 f"replayed run {state.baseline.run_id}")
     state.run_result = run
     state.notes = notes
     _write_reports(state, run)
-    return _EXIT[verdict]
+    return int(run.replay["exit_status"]) if run.replay is not None else _EXIT[verdict]
+
+
+def _replay_result(state: RunState, run: RunResult) -> dict[str, Any]:
+    """A replay's outcome against the run it replays: what is fixed, still failing, new (replay.py)."""
+    baseline = state.baseline
+    outcomes = replay_outcomes(baseline.statuses, run.requirements)
+    return {"of_run": baseline.run_id, "of_report_dir": str(baseline.report_dir), "checks": len(baseline.checks),
+            "requests": run.requests, "requests_before": baseline.requests,
+            "outcomes": [o.to_dict() for o in outcomes], "exit_status": replay_exit_status(outcomes, run.verdict)}
 
 
 def _no_certification(state: RunState, run: RunResult) -> str | None:
@@ -144,7 +168,7 @@ def _write_reports(state: RunState, run: RunResult) -> None:
         from .reports.har import write_har
 
         har = report_dir / "evidence.har"
-        secrets = [state.target.api_key] if state.target.api_key else []
+        secrets = [key for key in (state.target.api_key, state.target.other_api_key) if key]
         write_har(iter_exchange_records(state.evidence_dir), har, creator_version=__version__, secrets=secrets)
         write_bundle(report_dir, run=run, spec_path=Path(state.contract.spec.path), har_path=har)
     shutil.rmtree(state.evidence_dir, ignore_errors=True)
@@ -168,7 +192,7 @@ def write_error_reports(settings: Settings, contract: Contract, waivers: list[Wa
         profile=settings.profile.name, seed=settings.seed, started_at=started_at.isoformat(timespec="seconds"),
         finished_at=now.isoformat(timespec="seconds"), duration_s=round(time.time() - started_at.timestamp(), 2),
         requests=0, verdict="error", reason=reason, requirements=statuses, checks=[], read_only=settings.read_only,
-        run_id=run_id,
+        run_id=run_id, options=run_options(settings),
     )
     _write_plain_reports(settings.report_dir, run)
     return run
@@ -187,6 +211,8 @@ def terminal_lines(state: RunState) -> list[str]:
     if "throttled" in notes:
         data = notes["throttled"]
         lines.insert(-1, f"  throttled: {data['responses_429']} answer(s) 429, waited {data['waited_s']} s as asked")
+    if run.replay is not None:  # last: what the replay was run for
+        lines += replay_lines(run.replay)
     return lines
 
 
@@ -202,7 +228,10 @@ def verdict_lines(run: RunResult, report_dir: Path) -> list[str]:
     ]
     if run.reason:
         lines.append(f"  reason: {run.reason}")
+    replayed = {o["id"] for o in run.replay["outcomes"]} if run.replay is not None else None
     for status in run.requirements:
+        if replayed is not None and status.status == "skipped" and status.id not in replayed:
+            continue  # a replay re-runs only what failed: the rest is not judged, by design (its own block says)
         if status.status in ("failed", "waived", "skipped"):
             detail = status.evidence[0]["message"] if status.evidence else (status.waiver or status.reason or "")
             lines.append(f"  {status.status.upper():8} {status.id:10} {status.level:6} {detail[:400]}")

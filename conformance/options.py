@@ -50,6 +50,9 @@ RUN_OPTIONS: tuple[Option, ...] = (
            "reference server", metavar="URL", env="DIFY_BASE_URL"),
     Option("api_key", "the app's API key; prefer the environment variable, a flag shows in the process list",
            metavar="KEY", env="DIFY_API_KEY", in_files=False),
+    Option("other_api_key", "the API key of a second app on the same deployment: APP-01 then checks that the two "
+           "apps' conversations never mix; prefer the environment variable", metavar="KEY", env="DIFY_OTHER_API_KEY",
+           in_files=False),
     Option("spec", "OpenAPI document holding GET /conversations (default: the bundled seed spec)", metavar="PATH"),
     Option("report_dir", "where reports go (default: reports/)", metavar="DIR"),
     Option("profile", "quick (the CI gate, default) or full (certification)", choices=("quick", "full")),

@@ -58,8 +58,8 @@ _FROZEN = pytest.StashKey[bool]()  # this run froze the objects alive after coll
 _SUITE_DIR = Path(__file__).parent / "suite"
 # Checks that need no test data run first, while the data is made in the background (the lifecycle
 # machine makes its own users' data, and its waits for new seconds overlap the seeding's).
-_MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_lifecycle", "test_user", "test_limit",
-                 "test_sort", "test_page", "test_schema", "test_stable", "test_data")
+_MODULE_ORDER = ("test_generated", "test_auth", "test_rejections", "test_lifecycle", "test_app", "test_user",
+                 "test_limit", "test_sort", "test_page", "test_schema", "test_stable", "test_data")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
             settings, contract, waivers = inputs.settings, inputs.contract, inputs.waivers
         else:
             if workerinput is not None:  # the controller's settings, sent once: options are not parsed again
-                settings = settings_from_wire(workerinput["dify_settings"], workerinput.get("dify_api_key"))
+                settings = settings_from_wire(workerinput["dify_settings"], workerinput.get("dify_api_key"),
+                                              workerinput.get("dify_other_api_key"))
             else:
                 settings = build_settings({o.name: config.getoption(o.name) for o in RUN_OPTIONS})
             contract = load_contract(settings.spec_path)
@@ -87,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         run_id = workerinput["dify_run_id"]
         started_at = datetime.fromisoformat(workerinput["dify_started_at"])
-        target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"))
+        target: Target | None = Target(workerinput["dify_base_url"], workerinput.get("dify_api_key"),
+                                       other_api_key=workerinput.get("dify_other_api_key"))
         evidence_dir = Path(workerinput["dify_evidence_dir"])
         worker = workerinput["workerid"]
     else:
@@ -109,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.selection = _selection(config)
     if inputs is not None:
         state.interrupt = inputs.interrupt
+        state.baseline = inputs.baseline
     if workerinput is None:
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
             config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")
@@ -185,6 +188,7 @@ class _XdistController:
             dify_started_at=state.started_at.isoformat(),
             dify_base_url=state.target.base_url,
             dify_api_key=state.target.api_key,
+            dify_other_api_key=state.target.other_api_key,
             dify_evidence_dir=str(state.evidence_dir),
         )
 
@@ -499,5 +503,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state.target.close()
     if state.http is not None:
         state.http.close()
+    if state.other_http is not None:
+        state.other_http.close()
     if state.log is not None:
         state.log.close()

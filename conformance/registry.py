@@ -68,6 +68,7 @@ CHECKS: tuple[Check, ...] = (
     Check("test_data", "test_a_new_message_or_a_rename_moves_a_conversation_up", (R.DATA_02,)),
     Check("test_lifecycle", "test_the_conversation_lifecycle_matches_the_model",
           (R.PAGE_01, R.PAGE_02, R.PAGE_03, R.SORT_01, R.DATA_01, R.DATA_02, R.USER_02, R.LIMIT_04, R.STABLE_01)),
+    Check("test_app", "test_neither_app_lists_the_other_apps_conversations", (R.APP_01,)),
 )
 
 # Judges of every exchange of the run, whichever check sent it (evidence.py).

@@ -147,3 +147,5 @@ class RunResult:
     run_id: str = ""  # carried by every report, so a bundle's files can be told to belong together
     # Why the run has no certification.zip; None when it has one (CONTRACT.md: whole full runs only).
     no_certification: str | None = "only the full profile certifies (--profile full)"
+    options: dict[str, Any] = field(default_factory=dict)  # the run's options as given (replay.run_options)
+    replay: dict[str, Any] | None = None  # a replay's outcomes against the run it replays (replay.py)

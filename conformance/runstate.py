@@ -27,7 +27,7 @@ from .contract import Contract
 from .dataset import CreatedLedger, Dataset, Seeder, TestUsers
 from .errors import TargetUnusable
 from .evidence import CrosscutOracle, EvidenceLog, recorder
-from .exchange import Exchange
+from .exchange import OTHER_KEY_PLACEHOLDER, Exchange
 from .oracles.schema import ResponseValidator
 from .readonly import ReadOnlyDataset, read_listing
 from .results import CheckResult, RunResult, Waiver
@@ -55,6 +55,7 @@ class Target:
     base_url: str
     api_key: str | None
     server: Any = None  # the ReferenceServer we started, if any
+    other_api_key: str | None = None  # a second app's key (--other-api-key, or the bundled server's second app)
     preflight: list[Exchange] = field(default_factory=list)  # what the preflight sent, for the evidence
 
     def close(self) -> None:
@@ -68,6 +69,7 @@ def start_reference_server(contract: Contract) -> Target:
     from .server.process import ReferenceServer
 
     api_key = "app-" + secrets.token_urlsafe(18)
+    other_api_key = "app-" + secrets.token_urlsafe(18)  # a second app, so that APP-01 is judged here too
     args = []
     if contract.limit.minimum is not None:
         args += ["--limit-min", str(contract.limit.minimum)]
@@ -81,15 +83,20 @@ def start_reference_server(contract: Contract) -> Target:
         args += [f"--sort-default={contract.sort.default}"]
     if not contract.user_required:
         args += ["--user-optional"]
-    server = ReferenceServer(api_keys=[api_key], extra_args=args)
+    server = ReferenceServer(api_keys=[api_key, other_api_key], extra_args=args)
     try:
         server.__enter__()
     except Exception as exc:  # the message of the server's own failure is the useful part
         raise TargetUnusable(f"the bundled reference server did not start: {exc}") from None
-    return Target(base_url=server.base_url, api_key=api_key, server=server)
+    return Target(base_url=server.base_url, api_key=api_key, server=server, other_api_key=other_api_key)
 
 
-def preflight(api: ServiceApi, probe_user: str, *, key_given: bool, read_only_user: str | None = None) -> Exchange:
+_MAIN_KEY = "DIFY_API_KEY (or --api-key)"
+OTHER_KEY = "DIFY_OTHER_API_KEY (or --other-api-key)"
+
+
+def preflight(api: ServiceApi, probe_user: str, *, key_given: bool, read_only_user: str | None = None,
+              key_source: str = _MAIN_KEY) -> Exchange:
     """One plain list request, tried up to five times: is the target testable at all?
 
     ``read_only_user``: the existing user a read-only run reads; with no conversations there is nothing
@@ -109,8 +116,11 @@ def preflight(api: ServiceApi, probe_user: str, *, key_given: bool, read_only_us
     if status is None:
         raise TargetUnusable(f"cannot reach {where}: {exchange.error}")
     if status in (401, 403):
-        raise TargetUnusable(f"the API key was rejected: GET {where} answered {status}; check DIFY_API_KEY "
-                             "(or --api-key): it must be this app's key" if key_given else
+        raise TargetUnusable(f"the API key was rejected: GET {where} answered {status}; check {key_source}: "
+                             "it must be this app's key" if key_source == _MAIN_KEY and key_given else
+                             f"the other app's API key was rejected: GET {where} answered {status}; check "
+                             f"{key_source}: it must be the key of a second app on the same deployment"
+                             if key_given else
                              f"no API key given (GET {where} answered {status}): set DIFY_API_KEY or pass --api-key")
     if 300 <= status < 400:
         location = exchange.header("location") or "(no Location header)"
@@ -143,19 +153,42 @@ def resolve_target(settings: Settings, contract: Contract, probe_user: str) -> T
     if settings.base_url is None:
         target = start_reference_server(contract)
     else:
-        target = Target(settings.base_url, settings.api_key)
+        target = Target(settings.base_url, settings.api_key, other_api_key=settings.other_api_key)
     http = HttpClient(ClientSettings(base_url=target.base_url, api_key=target.api_key, timeout_s=settings.timeout_s,
-                                     verify=settings.verify, max_requests=settings.max_requests),
+                                     verify=settings.verify, max_requests=settings.max_requests,
+                                     hidden=_other_secrets(target.other_api_key)),
                       record=target.preflight.append)
+    other = other_client(target, settings, record=target.preflight.append) if target.other_api_key else None
     try:
         preflight(ServiceApi(http, contract.operation), probe_user, key_given=bool(target.api_key),
                   read_only_user=settings.user if settings.read_only else None)
+        if other is not None:  # the second app's key must work too, or APP-01 could never be judged
+            preflight(ServiceApi(other, contract.operation), probe_user, key_given=True, key_source=OTHER_KEY)
     except BaseException:
         target.close()
         raise
     finally:
         http.close()
+        if other is not None:
+            other.close()
     return target
+
+
+def _other_secrets(*keys: str | None) -> tuple[str, ...]:
+    return tuple(key for key in keys if key)
+
+
+def other_client(target: Target, settings: Settings, *, record: Callable[[Exchange], None],
+                 rate_limit: float | None = None, max_requests: int | None = None,
+                 share_limits_with: HttpClient | None = None) -> HttpClient:
+    """The HTTP client of the second app (``--other-api-key``): its key shown as ``${DIFY_OTHER_API_KEY}``,
+    the first app's key hidden too, its exchanges recorded with the run's."""
+    return HttpClient(ClientSettings(base_url=target.base_url, api_key=target.other_api_key,
+                                     timeout_s=settings.timeout_s, rate_limit=rate_limit, verify=settings.verify,
+                                     max_requests=max_requests if max_requests is not None else settings.max_requests,
+                                     run_max_requests=settings.max_requests, hidden=_other_secrets(target.api_key),
+                                     key_placeholder=OTHER_KEY_PLACEHOLDER, concurrency=settings.concurrency),
+                      record=record, share_limits_with=share_limits_with)
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,6 +204,7 @@ class RunInputs:
     started_at: datetime
     target: Target
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by SIGINT/SIGTERM
+    baseline: Any = None  # replay.Baseline: the earlier run a replay re-runs the failed checks of
 
 
 @dataclass
@@ -191,6 +225,10 @@ class RunState:
     api: ServiceApi | None = None
     log: EvidenceLog | None = None
     ledger: CreatedLedger = field(default_factory=CreatedLedger)
+    # The second app (--other-api-key, APP-01): its own client, API and ledger (deleted through its key).
+    other_http: HttpClient | None = None
+    other_api: ServiceApi | None = None
+    other_ledger: CreatedLedger = field(default_factory=CreatedLedger)
     seeding: Future[Dataset] | None = None
     seeder: Seeder | None = None
     _read_only_dataset: ReadOnlyDataset | None = None
@@ -202,6 +240,7 @@ class RunState:
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
     cache: dict[str, Any] = field(default_factory=dict)  # values made once per run for the checks (executor.py)
+    baseline: Any = None  # replay.Baseline when this run is a replay (RunInputs)
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -233,6 +272,10 @@ class RunState:
             rate_limit = rate_limit / workers if rate_limit else rate_limit
             max_requests = max(1, max_requests // workers) if max_requests else max_requests
             concurrency = max(1, concurrency // workers)
+        other_cap = None
+        if self.target.other_api_key and max_requests:  # the second app's requests come out of the same cap
+            other_cap = max(1, max_requests // 8)
+            max_requests = max(1, max_requests - other_cap)
         self.http = HttpClient(
             ClientSettings(
                 base_url=self.target.base_url,
@@ -243,10 +286,17 @@ class RunState:
                 max_requests=max_requests,
                 run_max_requests=self.settings.max_requests,
                 concurrency=concurrency,
+                hidden=_other_secrets(self.target.other_api_key),
             ),
             record=record,
         )
         self.api = ServiceApi(self.http, self.contract.operation)
+        if self.target.other_api_key:
+            # APP-01's requests through the second key: recorded with the run's, capped by their share.
+            # --rate-limit, a 429's hold and --concurrency cap both apps' requests together.
+            self.other_http = other_client(self.target, self.settings, record=record, rate_limit=rate_limit,
+                                           max_requests=other_cap, share_limits_with=self.http)
+            self.other_api = ServiceApi(self.other_http, self.contract.operation)
 
     def start_seeding(self) -> None:
         """Make the test data in the background: the waits for distinct seconds overlap other checks."""
@@ -306,7 +356,11 @@ class RunState:
             self._pool.shutdown(wait=True)  # the seeder stops at its next step when interrupted
         if self.api is None or self.settings.read_only:
             return []
-        return self.ledger.cleanup(self.api, concurrency=self.settings.concurrency)
+        failures = self.ledger.cleanup(self.api, concurrency=self.settings.concurrency)
+        if self.other_api is not None:
+            failures += [f"(other app) {line}" for line in self.other_ledger.cleanup(
+                self.other_api, concurrency=self.settings.concurrency)]
+        return failures
 
 
 STATE = pytest.StashKey[RunState]()  # the run state of one pytest process, in config.stash

@@ -1,7 +1,7 @@
 """One frozen settings object, built once from flags, environment and config file (in that precedence).
 
-The environment is read in :func:`build_settings` only. The API key comes from ``--api-key`` or
-``DIFY_API_KEY``, never from a file.
+The environment is read in :func:`build_settings` only. The API keys come from ``--api-key`` or
+``DIFY_API_KEY`` and ``--other-api-key`` or ``DIFY_OTHER_API_KEY``, never from a file.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ CONFIG_KEYS: dict[str, tuple[type, str]] = {o.name: (o.kind, o.help) for o in RU
 
 DEFAULT_CONCURRENCY = 4  # requests in flight at once without --concurrency
 
+_SECRETS = frozenset(o.name for o in RUN_OPTIONS if not o.in_files)  # the API keys: never in files or on the wire
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
@@ -46,9 +47,11 @@ class Settings:
     other_user: str | None = None  # read-only: a second existing user, for USER-02's disjointness
     max_requests: int | None = None  # hard cap on the requests sent (test-data deletes excepted)
     concurrency: int = DEFAULT_CONCURRENCY  # at most this many requests in flight at once (the whole run's)
+    other_api_key: str | None = None  # a second app's key, for APP-01; secret like api_key
 
-    def __repr__(self) -> str:  # the key never shows, not even in a traceback
+    def __repr__(self) -> str:  # the keys never show, not even in a traceback
         return (f"Settings(base_url={self.base_url!r}, api_key={'***' if self.api_key else None}, "
+                f"other_api_key={'***' if self.other_api_key else None}, "
                 f"profile={self.profile.name!r}, seed={self.seed})")
 
 
@@ -73,8 +76,9 @@ def load_config_file(directory: Path) -> tuple[dict[str, Any], str | None]:
 def _checked_config(data: Any, path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: the dify-conformance settings must be a table")
-    if "api_key" in data:
-        raise UsageError(f"{path}: api_key is not read from files; set DIFY_API_KEY or pass --api-key")
+    for secret in (o for o in RUN_OPTIONS if not o.in_files):
+        if secret.name in data:
+            raise UsageError(f"{path}: {secret.name} is not read from files; set {secret.env} or pass {secret.flag}")
     for key, value in data.items():
         if key not in CONFIG_KEYS:
             raise UsageError(f"{path}: unknown setting {key!r}; known: {', '.join(CONFIG_KEYS)}")
@@ -115,6 +119,9 @@ def build_settings(
     if base_url is not None:
         base_url = _checked_url(str(base_url), named("base_url"))
     api_key = pick("api_key") or None  # never from a file: CONFIG_KEYS has no api_key
+    other_api_key = pick("other_api_key") or None  # nor other_api_key
+    if other_api_key is not None and other_api_key == api_key:
+        raise UsageError(f"{named('other_api_key')} must be the key of a second app, not the same key as the first")
     read_only = bool(pick("read_only"))
     user = pick("user")
     if read_only and not user:
@@ -157,6 +164,7 @@ def build_settings(
         other_user=other_user,
         max_requests=_whole_number(pick("max_requests"), named("max_requests"), minimum=1),
         concurrency=_whole_number(pick("concurrency"), named("concurrency"), minimum=1) or DEFAULT_CONCURRENCY,
+        other_api_key=other_api_key,
     )
 
 
@@ -195,16 +203,16 @@ def _checked_url(url: str, name: str = "--base-url") -> str:
 
 
 def settings_to_wire(settings: Settings) -> dict[str, Any]:
-    """The settings as plain JSON-able data, for xdist workers (the API key travels apart, see plugin)."""
-    data = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "api_key"}
+    """The settings as plain JSON-able data, for xdist workers (the API keys travel apart, see plugin)."""
+    data = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in _SECRETS}
     data["report_dir"] = str(settings.report_dir)
     data["profile"] = settings.profile.name
     return data
 
 
-def settings_from_wire(data: Mapping[str, Any], api_key: str | None) -> Settings:
+def settings_from_wire(data: Mapping[str, Any], api_key: str | None, other_api_key: str | None = None) -> Settings:
     """What :func:`settings_to_wire` sent, as the same settings: workers never parse options again."""
     values = dict(data)
     values["report_dir"] = Path(values["report_dir"])
     values["profile"] = profile_named(values["profile"])
-    return Settings(api_key=api_key, **values)
+    return Settings(api_key=api_key, other_api_key=other_api_key, **values)

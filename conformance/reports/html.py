@@ -329,6 +329,24 @@ def _checks_table(checks: list[CheckResult]) -> str:
     return f"<table><tr><th>Outcome</th><th>Check</th><th>Duration</th></tr>{''.join(rows)}</table>"
 
 
+def _replay_section(run: RunResult) -> str:
+    """A replay (dify-conformance replay): each requirement that failed in the replayed run, and each new one."""
+    replay = run.replay
+    if replay is None:
+        return ""
+    badge = {"FIXED": "passed", "STILL FAILING": "failed", "NEW": "failed", "NOT JUDGED": "skipped"}
+    rows = [f'<tr class="{badge[o["outcome"]]}"><td class="id"><a href="#req-{_e(o["id"])}">{_e(o["id"])}</a></td>'
+            f'<td><span class="level {_e(o["level"])}">{_e(o["level"])}</span></td>'
+            f'<td><span class="badge {badge[o["outcome"]]}">{_e(o["outcome"])}</span></td>'
+            f'<td>{_e(o["before"])} → {_e(o["now"])}</td><td class="title">{_prose(o["detail"])}</td></tr>'
+            for o in replay["outcomes"]]
+    head = "<tr><th>Id</th><th>Level</th><th>Replay</th><th>Then → now</th><th>Evidence now</th></tr>"
+    table = f"<table>{head}{''.join(rows)}</table>" if rows else "<p>Nothing failed there and nothing fails now.</p>"
+    return (f"<h2>Replay<small>of run {_e(replay['of_run'])} ({_e(replay['of_report_dir'])}): "
+            f"{_e(replay['checks'])} check(s) re-run, {replay['requests']:,} requests (that run: "
+            f"{replay['requests_before']:,}), exit status {_e(replay['exit_status'])}</small></h2>{table}")
+
+
 def identity(run: RunResult) -> list[tuple[str, object]]:
     """What ties the page to its run, as meta tags: ``verify`` checks them against the other files."""
     return [("run-id", run.run_id), ("seed", run.seed), ("verdict", run.verdict)]
@@ -350,6 +368,7 @@ def render_html(run: RunResult) -> str:
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
             _verdict(run, statuses),
             _facts(run),
+            _replay_section(run),
             f"<h2>Requirements<small>{len(statuses)} in the catalogue</small></h2>",
             _requirements_table(statuses),
             f"<h2>Response times<small>{run.requests:,} requests to the target</small></h2>",

@@ -1,7 +1,8 @@
 """summary.json: the stable, versioned machine-readable report (CONTRACT.md, schema in summary.schema.json).
 
 The contract's keys come first in meaning; the extension keys (``run_id``, ``finished_at``,
-``read_only``, ``checks``, ``waivers``, ``stale_waivers``, ``response_times``, ``notes``, ``certification``)
+``read_only``, ``checks``, ``waivers``, ``stale_waivers``, ``response_times``, ``notes``, ``certification``,
+``options``, ``replay``)
 are documented in the README and in the schema. Keys are sorted so that two summaries diff cleanly.
 """
 
@@ -18,7 +19,7 @@ from .view import applied_waivers, requirements_in_order, stale_waiver_entries, 
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_PATH", "summary_dict", "summary_json", "write_summary", "load_schema"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: options (what replay runs again with) and replay
 SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
 _EVIDENCE_KEYS = ("message", "request", "status_code", "body_excerpt")
 
@@ -51,6 +52,8 @@ def summary_dict(run: RunResult) -> dict[str, Any]:
         "response_times": {kind: stats.to_dict() for kind, stats in timing_stats(run.response_times).items()},
         "notes": run.notes,
         "certification": {"bundle": run.no_certification is None, "reason": run.no_certification},
+        "options": run.options,
+        "replay": run.replay,
     }
 
 
@@ -75,6 +78,6 @@ def write_summary(run: RunResult, path: str | os.PathLike[str]) -> Path:
 
 
 def load_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of summary.json v1."""
+    """The JSON Schema (draft 2020-12) of summary.json v2."""
     schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema

@@ -41,13 +41,13 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise _unauthorized("Authorization scheme must be 'Bearer'")
-        if self._any_key_accepted:
-            return self._first_app
         presented = token.encode("utf-8", "surrogateescape")
         found = None
         for key, app in self._keys:  # compare with every key, in constant time each
             if hmac.compare_digest(presented, key):
                 found = app
+        if found is None and self._any_key_accepted:
+            return self._first_app
         if found is None:
             raise _unauthorized("Access token is invalid")
         return found

@@ -112,7 +112,7 @@ class ConversationRow:
 
 @dataclass(frozen=True, slots=True)
 class PageQuery:
-    app_id: str
+    app_id: str | None  # None: every app's (only the apps-not-isolated fault asks so)
     owner: Owner
     field: str  # "created_at" or "updated_at"
     descending: bool
@@ -231,10 +231,10 @@ class Database:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def find(self, app_id: str, owner: Owner, conversation_id: str, *,
+    def find(self, app_id: str | None, owner: Owner, conversation_id: str, *,
              include_deleted: bool = False) -> ConversationRow | None:
         """The conversation named by a cursor, if the owner matches."""
-        where = [conversations.c.app_id == app_id, conversations.c.id == conversation_id, _owner_clause(owner)]
+        where = [*_app_clause(app_id), conversations.c.id == conversation_id, _owner_clause(owner)]
         if not include_deleted:
             where.append(conversations.c.is_deleted == sa.false())
         with self._transaction() as connection:
@@ -244,7 +244,7 @@ class Database:
     def page(self, query: PageQuery) -> list[ConversationRow]:
         """Up to ``query.fetch`` conversations in (field, id) order, after the cursor if any."""
         field, key = conversations.c[query.field], conversations.c.id
-        where = [conversations.c.app_id == query.app_id, _owner_clause(query.owner)]
+        where = [*_app_clause(query.app_id), _owner_clause(query.owner)]
         if not query.include_deleted:
             where.append(conversations.c.is_deleted == sa.false())
         if query.after is not None:
@@ -275,6 +275,11 @@ def conversation_name(query: str) -> str:
     """The name a conversation gets from its first query (Dify asks a model; the first 30 characters do)."""
     name = " ".join(query.split())[:30]
     return name or "New conversation"
+
+
+def _app_clause(app_id: str | None) -> list[sa.ColumnElement[bool]]:
+    """The rows of one app; None (a fault) every app's."""
+    return [] if app_id is None else [conversations.c.app_id == app_id]
 
 
 def _owner_clause(owner: Owner) -> sa.ColumnElement[bool]:

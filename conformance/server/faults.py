@@ -33,7 +33,8 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("auth-missing-accepted", ("AUTH-01",),
           "a request with no Authorization header is served as the first app"),
     Fault("auth-any-key-accepted", ("AUTH-01",),
-          "any Bearer value is served as the first app (a missing header is still 401)"),
+          "any Bearer value that is no key is served as the first app (a missing header is still 401; "
+          "each real key still gets its own app)"),
     Fault("user-missing-served", ("USER-01",),
           "with user required, a missing user is served 200 as the default user's (empty) list"),
     Fault("user-missing-lists-all", ("USER-01",),
@@ -92,7 +93,9 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("deleted-cursor-accepted", ("PAGE-03",),
           "a deleted conversation's id as last_id is accepted: the page continues from where it was"),
     Fault("unknown-cursor-ignored", ("PAGE-03",),
-          "a well-formed last_id naming no conversation of this user is ignored (the first page is served)"),
+          "a well-formed last_id naming no conversation of this user is ignored (the first page is served)",
+          collateral=(("APP-01", "another app's conversation names no conversation of this app's user either, so "
+                                 "as last_id it is ignored too: a page is served where APP-01 asks for a 4xx"),)),
     Fault("unknown-cursor-5xx", ("PAGE-03", "ROBUST-01"),
           "a well-formed last_id naming no conversation of this user is answered 500"),
     Fault("malformed-cursor-ignored", ("PAGE-04",),
@@ -123,6 +126,9 @@ _REGISTRY: tuple[Fault, ...] = (
           "is varchar(255))"),
     Fault("random-5xx", ("ROBUST-01",),
           "one request in five, on any endpoint, is answered 503 (seeded by --seed)"),
+    Fault("apps-not-isolated", ("APP-01",),
+          "GET /conversations ignores the app: a user's list (and a cursor lookup) takes in that user id's "
+          "conversations of every app on the server"),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _REGISTRY}

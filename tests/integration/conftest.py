@@ -24,6 +24,7 @@ from conformance.server.process import ReferenceServer
 from .browser import CHROMIUM_PACKAGES, find_chromium
 
 KEY = "app-integration-Vb7qL2xR9mK4"
+OTHER_KEY = "app-integration-other-Tq3wZ8nC5"  # a second app on the same server (APP-01)
 SEED = "11"  # one seed for the serial and the parallel runs that are compared
 FAULT = "cursor-off-by-one"  # breaks PAGE-01
 
@@ -101,10 +102,12 @@ class ServerRuns:
 def _serial_and_parallel(base: Path, faults: list[str]) -> ServerRuns:
     base.mkdir(parents=True, exist_ok=True)
     database = base / "reference.db"
-    with ReferenceServer(api_keys=[KEY], faults=faults, db_url=f"sqlite:///{database}") as server:
+    # Two apps: APP-01 is judged too, by each worker through the second key.
+    with ReferenceServer(api_keys=[KEY, OTHER_KEY], faults=faults, db_url=f"sqlite:///{database}") as server:
         target = ("--base-url", server.base_url, "--seed", SEED)
-        serial = cli(*target, "--", "-q", cwd=base, report_dir=base / "serial")  # -q: progress shows anyway
-        parallel = cli(*target, "--", "-n", "2", cwd=base, report_dir=base / "parallel")
+        other = {"DIFY_OTHER_API_KEY": OTHER_KEY}
+        serial = cli(*target, "--", "-q", cwd=base, report_dir=base / "serial", env=other)  # -q: progress anyway
+        parallel = cli(*target, "--", "-n", "2", cwd=base, report_dir=base / "parallel", env=other)
     return ServerRuns(serial, parallel, database)
 
 

@@ -25,7 +25,7 @@ import yaml
 from conformance.cli import _parser
 from conformance.server.process import ReferenceServer
 
-from .conftest import KEY
+from .conftest import KEY, OTHER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "docs" / "ci" / "github-actions.yml"
@@ -71,6 +71,7 @@ def test_github_workflow_gates_on_the_run_and_publishes_junit_and_html():
     assert not run_step.get("continue-on-error") and "|| true" not in run_step["run"], "the exit status gates"
     env = {**job.get("env", {}), **run_step.get("env", {})}
     assert "secrets.DIFY_API_KEY" in env["DIFY_API_KEY"], env
+    assert "secrets.DIFY_OTHER_API_KEY" in env["DIFY_OTHER_API_KEY"], env  # a second secret, for APP-01
     later = steps[steps.index(run_step) + 1:]
     (junit,) = [s for s in later if s.get("uses", "").startswith(("mikepenz/action-junit-report@",
                                                                   "dorny/test-reporter@"))]
@@ -127,7 +128,9 @@ def test_gitlab_job_gates_on_the_run_and_publishes_junit_and_html():
     words = _run_command(script)
     report_dir = _report_dir(words)
     assert "|| true" not in script and job.get("allow_failure") in (None, False), "the exit status gates"
-    assert "DIFY_API_KEY" not in job.get("variables", {}), "the key is a masked CI/CD variable, not in the file"
+    for secret in ("DIFY_API_KEY", "DIFY_OTHER_API_KEY"):
+        assert secret not in job.get("variables", {}), "the keys are masked CI/CD variables, not in the file"
+        assert f"#   {secret}" in GITLAB.read_text(encoding="utf-8"), f"the header says to set {secret}"
     artifacts = job["artifacts"]
     assert artifacts["when"] == "always", "reports are kept when the run fails too"
     assert artifacts["reports"]["junit"] == f"{report_dir}/junit.xml"
@@ -214,6 +217,7 @@ def _run_github_workflow(venv: Path, workspace: Path, commit: str, secrets: dict
             done = _shell(step["run"], workspace, env)
             assert done.returncode == 0, _explain(step.get("name", step["run"]), done)
             assert secrets["DIFY_API_KEY"] not in done.stdout + done.stderr
+            assert secrets["DIFY_OTHER_API_KEY"] not in done.stdout + done.stderr
             if "pip install" in step["run"]:
                 _assert_installed_in(venv, workspace, env)
         elif uses.startswith("mikepenz/action-junit-report@"):
@@ -241,6 +245,7 @@ def _run_gitlab_job(venv: Path, workspace: Path, commit: str, secrets: dict[str,
     done = _shell("\n".join(job["script"][len(install):]), workspace, env)
     assert done.returncode == 0, _explain(run_line, done)
     assert secrets["DIFY_API_KEY"] not in done.stdout + done.stderr
+    assert secrets["DIFY_OTHER_API_KEY"] not in done.stdout + done.stderr
     return [job["artifacts"]["reports"]["junit"], *job["artifacts"]["paths"]]
 
 
@@ -254,8 +259,8 @@ def test_both_examples_install_and_run_as_written_in_a_fresh_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     commit = _head_commit()
-    with ReferenceServer(api_keys=[KEY]) as server:
-        secrets = {"DIFY_BASE_URL": server.base_url, "DIFY_API_KEY": KEY}
+    with ReferenceServer(api_keys=[KEY, OTHER_KEY]) as server:  # two apps: APP-01 is judged, and passes
+        secrets = {"DIFY_BASE_URL": server.base_url, "DIFY_API_KEY": KEY, "DIFY_OTHER_API_KEY": OTHER_KEY}
         for name, run_job in (("github", _run_github_workflow), ("gitlab", _run_gitlab_job)):
             workspace = tmp_path / name
             workspace.mkdir()
@@ -279,7 +284,8 @@ def test_tox_ini_has_the_tests_lint_and_conformance_environments():
     lint = tox["testenv:lint"]["commands"]
     assert "ruff check conformance" in lint and "mypy conformance" in lint
     assert tox["testenv:conformance"]["commands"].strip() == "dify-conformance run {posargs}"
-    assert {"DIFY_BASE_URL", "DIFY_API_KEY"} <= set(tox["testenv:conformance"]["passenv"].split())
+    passed_on = set(tox["testenv:conformance"]["passenv"].split())
+    assert {"DIFY_BASE_URL", "DIFY_API_KEY", "DIFY_OTHER_API_KEY"} <= passed_on
     assert "extras" not in tox["testenv:conformance"], "the suite needs no extras (pytest-xdist is a dependency)"
 
 

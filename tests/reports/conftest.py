@@ -88,6 +88,8 @@ def build_run(
         "finished_at": "2025-01-02T03:04:17+00:00",
         "duration_s": 12.3,
         "requests": 640,
+        "options": {"base_url": "http://127.0.0.1:5001/v1", "spec": None, "profile": "full", "seed": 1234,
+                    "read_only": False, "user": None, "other_user": None, "other_api_key_given": True},
         "verdict": "error" if reason else verdict_of(statuses, stale),
         "reason": reason,
         "requirements": statuses,

@@ -52,3 +52,17 @@ def test_error_reason_stale_waivers_and_no_timings(make_run, tmp_path):
     assert "ERROR" in text and "connection refused &lt;boom&gt;" in text
     assert "Stale waivers" in text and "old &lt;b&gt;bug&lt;/b&gt;" in text
     assert "No response was timed" in text
+
+
+def test_a_replay_shows_each_requirement_that_failed_there(make_run, tmp_path):
+    outcomes = [{"id": "PAGE-01", "level": "MUST", "before": "failed", "now": "passed", "outcome": "FIXED",
+                 "detail": "passes now"},
+                {"id": "SORT-01", "level": "MUST", "before": "passed", "now": "failed", "outcome": "NEW",
+                 "detail": "order <broken>"}]
+    run = make_run(replay={"of_run": "r0", "of_report_dir": "reports", "checks": 3, "requests": 120,
+                           "requests_before": 1000, "exit_status": 1, "outcomes": outcomes})
+    text = render(run, tmp_path)
+    assert "<h2>Replay" in text and "of run r0" in text and "exit status 1" in text
+    assert "FIXED" in text and "NEW" in text and 'href="#req-PAGE-01"' in text
+    assert "order &lt;broken&gt;" in text
+    assert "<h2>Replay" not in render(make_run(), tmp_path)

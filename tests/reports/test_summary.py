@@ -28,13 +28,13 @@ CONTRACT_KEYS = {
     "requirements",
 }
 EXTENSION_KEYS = {"run_id", "finished_at", "read_only", "checks", "waivers", "stale_waivers", "response_times", "notes",
-                  "certification"}
+                  "certification", "options", "replay"}
 
 
 def test_has_exactly_the_contract_and_extension_keys(failing_run):
     summary = summary_dict(failing_run)
     assert set(summary) == CONTRACT_KEYS | EXTENSION_KEYS
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert set(summary["spec"]) == {"path", "sha256", "title", "version"}
     assert summary["target"] == {"base_url": "http://127.0.0.1:5001/v1"}
     for requirement in summary["requirements"]:
@@ -56,8 +56,12 @@ def test_every_catalogue_requirement_in_catalogue_order(make_run):
         build_run(),
         build_run(failing_checks(), [Waiver("USER-01", "known"), Waiver("SORT-01", "no longer needed")]),
         build_run([], reason="the target is unreachable: connection refused", response_times={}),
+        build_run(replay={"of_run": "r0", "of_report_dir": "reports", "checks": 2, "requests": 120,
+                          "requests_before": 1000, "exit_status": 0,
+                          "outcomes": [{"id": "PAGE-01", "level": "MUST", "before": "failed", "now": "passed",
+                                        "outcome": "FIXED", "detail": ""}]}),
     ],
-    ids=["pass", "fail-waived-stale", "error"],
+    ids=["pass", "fail-waived-stale", "error", "replay"],
 )
 def test_valid_against_the_schema(run):
     schema = load_schema()
@@ -90,3 +94,10 @@ def test_written_sorted_utf8_and_indented(tmp_path, make_run):
     text = path.read_text(encoding="utf-8")
     assert "キーなし" in text and text.startswith('{\n  "certification"')
     assert json.loads(text) == summary_dict(run)
+
+
+def test_a_recorded_key_fails_the_schema():
+    summary = summary_dict(build_run())
+    summary["options"]["other_api_key"] = "app-secret"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(summary, load_schema())

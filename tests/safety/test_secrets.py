@@ -20,12 +20,14 @@ pytestmark = pytest.mark.slow  # whole runs of the suite against live servers
 
 def test_a_hostile_target_echoing_the_key_everywhere_gets_it_into_no_output(cli, reference):
     key = canary_key(special=True)  # "+" and "/": the URL-encoded forms differ from the key
-    server = reference(api_keys=[key])
+    other_key = canary_key(special=True)  # a second app (APP-01): the bundle needs every MUST judged
+    server = reference(api_keys=[key, other_key])
     with TestServer(lambda request: Reply(200, b"{}")) as elsewhere, \
             TestServer(EchoingProxy(Upstream(server.base_url), key, elsewhere.url)) as hostile:
-        run = cli("--base-url", hostile.base_url, "--profile", "full", "--seed", "11", "--timeout", "5", api_key=key)
+        run = cli("--base-url", hostile.base_url, "--profile", "full", "--seed", "11", "--timeout", "5", api_key=key,
+                  other_api_key=other_key)
     assert run.exit_code in (1, 3), run.explain()
-    found = leaks(run, key)
+    found = leaks(run, key) + leaks(run, other_key)
     assert not found, "\n".join(found)
     # The run did meet the hostile answers and wrote them down, redacted, where a leak would have shown.
     report = run.report_dir

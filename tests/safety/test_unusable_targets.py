@@ -69,10 +69,12 @@ def test_a_rejected_key_ends_the_run_at_once(cli, key, reference, status):
 
 def test_an_error_run_over_a_passing_one_leaves_only_its_own_reports(tmp_path, key, reference):
     """A reused CI workspace: no green junit.xml, PASS page or bundle of the earlier run survives."""
-    server = reference()
+    other_key = "app-other-app-of-this-test"  # a second app: a full run certifies only with APP-01 judged
+    server = reference(api_keys=[key, other_key])
     reports = tmp_path / "workspace" / "reports"
     reports.parent.mkdir()
-    passing = run_suite(reports, "--base-url", server.base_url, "--profile", "full", "--seed", "3", api_key=key)
+    passing = run_suite(reports, "--base-url", server.base_url, "--profile", "full", "--seed", "3", api_key=key,
+                        other_api_key=other_key)
     assert passing.exit_code == 0, passing.explain()
     earlier_run = passing.summary["run_id"]  # summary is read from the file: the next run replaces it
     assert {p.name for p in reports.iterdir()} == {"summary.json", "junit.xml", "report.html", "certification.zip",

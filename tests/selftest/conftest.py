@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 SELFTEST_KEY = "app-selftest-Zq8vN3kP0wT5yR7m"  # recognisable: the leak tests look for it everywhere
+SELFTEST_OTHER_KEY = "app-selftest-other-Hc4xJ9sL2bQ6"  # a second app on the same server (APP-01)
+SELFTEST_KEYS = (SELFTEST_KEY, SELFTEST_OTHER_KEY)
 
 
 @dataclass
@@ -49,13 +51,18 @@ class SuiteRun:
 
 
 def run_suite(report_dir: Path, *args: str, api_key: str | None = SELFTEST_KEY, timeout: float = 900,
-              env: dict[str, str] | None = None) -> SuiteRun:
+              env: dict[str, str] | None = None, other_api_key: str | None = None,
+              command: str = "run") -> SuiteRun:
+    """``other_api_key``: the second app's key, in DIFY_OTHER_API_KEY (the server must know it).
+    ``command``: ``run``, or ``replay`` (then ``args`` start with the earlier run's report directory)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DIFY_", "PYTEST_"))}
     if api_key is not None:
         environ["DIFY_API_KEY"] = api_key
+    if other_api_key is not None:
+        environ["DIFY_OTHER_API_KEY"] = other_api_key
     environ.update(env or {})
     completed = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir), *args],
+        [sys.executable, "-m", "conformance", command, "--report-dir", str(report_dir), *args],
         capture_output=True, text=True, timeout=timeout, env=environ, cwd=report_dir.parent,
     )
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)

@@ -15,7 +15,7 @@ from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
 from conftest import DIFY_SPECS
 
-from .conftest import SELFTEST_KEY
+from .conftest import SELFTEST_KEY, SELFTEST_KEYS, SELFTEST_OTHER_KEY
 
 OPTIONAL_USER_SPEC = DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json"
 # Faults that only exist where the spec makes `user` optional (the server then serves a default user).
@@ -27,13 +27,16 @@ NEEDS_OPTIONAL_USER = {"user-missing-rejected"}
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_fault_fails_the_requirement_it_breaks(fault, concurrency, suite):
     optional = fault in NEEDS_OPTIONAL_USER
-    with ReferenceServer(api_keys=[SELFTEST_KEY], faults=[fault], seed=1,
+    # Two apps on the server and both keys given: APP-01 is judged against every fault, not only its own.
+    with ReferenceServer(api_keys=SELFTEST_KEYS, faults=[fault], seed=1,
                          extra_args=["--user-optional"] if optional else []) as server:
         spec = ["--spec", str(OPTIONAL_USER_SPEC)] if optional else []
-        run = suite("--base-url", server.base_url, "--seed", "7", "--concurrency", concurrency, *spec)
+        run = suite("--base-url", server.base_url, "--seed", "7", "--concurrency", concurrency, *spec,
+                    other_api_key=SELFTEST_OTHER_KEY)
     fails = set(FAULTS[fault].fails)
     assert (run.report_dir / "summary.json").is_file(), run.explain()
     assert run.failed == fails, f"{fault} should fail exactly {sorted(fails)}\n{run.explain()}"
+    assert run.status("APP-01") != "skipped", run.explain()
     must = any(requirement(r).level is Level.MUST for r in fails)
     assert run.exit_code == (1 if must else 0), run.explain()
     assert run.summary["verdict"] == ("fail" if must else "pass"), run.explain()

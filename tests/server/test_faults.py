@@ -45,6 +45,7 @@ class Conversation:
 class Seed:
     live: tuple[Conversation, ...]  # of the first app
     deleted: str  # alice's deleted conversation
+    other_app: str = ""  # alice's conversation in the second app
 
     def ids(self, *users: str) -> set[str]:
         return {c.id for c in self.live if c.user in users}
@@ -80,11 +81,12 @@ def seed_database(path: Path) -> Seed:
     db.rename(app, owner_key("alice"), alice[4], "renamed", base + 21)
     for user, offset in (("Alice", 4), ("al_ce", 4), ("bob", 5), ("bob", 6), ("carol", 7), ("\u00e9mile", 8)):
         make(user, offset)
-    db.create_conversation(app_id_for(KEYS[1]), owner_key("alice"), "other app", {}, "q", "a", base + 9)
+    other_app, _ = db.create_conversation(app_id_for(KEYS[1]), owner_key("alice"), "other app", {}, "q", "a",
+                                          base + 9)
     db.close()
     updated = {alice[0]: base + 20, alice[4]: base + 21}
     return Seed(tuple(Conversation(c.id, c.user, c.created_at, updated.get(c.id, c.updated_at)) for c in live),
-                deleted)
+                deleted, other_app.id)
 
 
 # -- probes: one per fault, asserting the deviation --------------------------------------------------
@@ -422,6 +424,13 @@ def _random_5xx(api: ServerClient, seed: Seed) -> None:
     statuses = [status(api.list_raw({"user": "alice"})) for _ in range(60)]
     assert set(statuses) == {200, 503}
     assert 3 <= statuses.count(503) <= 30
+
+
+@probe("apps-not-isolated")
+def _apps_not_isolated(api: ServerClient, seed: Seed) -> None:
+    listed = set(ids(api.page(user="alice", limit=100)))
+    assert seed.other_app in listed and seed.ids("alice") <= listed and not seed.ids("bob") & listed
+    assert status(api.list_raw({"user": "alice", "last_id": seed.other_app})) == 200
 
 
 # -- tests -----------------------------------------------------------------------------------------
