@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from _common import markdown_table, median
+from _common import markdown_table, median_of
 
 DIFY_LIKE = "dify"  # the level name of a Dify-like latency
 DIFY_LIKE_MEDIAN_MS = 20  # a real Dify 1.7.2 on PostgreSQL answered in a median 22 ms (issue 17)
@@ -79,11 +79,6 @@ def verdict(ratio: float | None, target: float | None) -> str:
     return f"<= {target}: {'met' if ratio <= target else 'NOT met'}"
 
 
-def _median(runs: Sequence[dict[str, Any]], key: str) -> float | None:
-    values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
-    return round(median(values), 3) if values else None
-
-
 def summarise(levels: Sequence[Level], runs: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
     """One row per level: medians of wall time and requests per run kind, quick / st, the chain."""
     rows = []
@@ -91,13 +86,13 @@ def summarise(levels: Sequence[Level], runs: dict[str, dict[str, list[dict[str, 
         by_kind = runs.get(level.name, {})
         row: dict[str, Any] = {"level": level.name, "label": level.label, "target": level.target}
         for kind, items in by_kind.items():
-            row[kind] = {"n": len(items), "wall_s": _median(items, "wall_s"), "requests": _median(items, "requests"),
-                         "exits": [i.get("exit") for i in items]}
+            row[kind] = {"n": len(items), "wall_s": median_of(items, "wall_s"),
+                         "requests": median_of(items, "requests"), "exits": [i.get("exit") for i in items]}
         quick, st = row.get("quick", {}).get("wall_s"), row.get("st exhaustive", {}).get("wall_s")
         row["quick_over_st"] = ratio_of(quick, st)
         row["serial_over_quick"] = ratio_of(row.get("quick serial", {}).get("wall_s"), quick)
         chains = [dependent_chain(r) for r in by_kind.get("quick", [])]
-        row["chain"] = {key: _median(chains, key) for key in ("lifecycle_steps", "lifecycle_s", "seeding_s",
+        row["chain"] = {key: median_of(chains, key) for key in ("lifecycle_steps", "lifecycle_s", "seeding_s",
                                                                "seeding_waited_s", "chain_s")}
         row["quick_over_chain"] = ratio_of(quick, row["chain"]["chain_s"])
         rows.append(row)
