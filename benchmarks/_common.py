@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
 PROBE = BENCH_DIR / "suite_probe.py"
+DIFY_SPEC_NAME = "openapi_chatflow.en.2026-07-03.json"  # Dify's own published spec, in tests/data/dify-docs-specs
 SEEDING_KINDS = frozenset({"create", "message", "rename", "seed-read"})  # the background seeding's exchanges
 
 Interval = tuple[float, float]
@@ -257,6 +258,11 @@ def median(values: Sequence[float]) -> float:
     if not n:
         return float("nan")
     return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def median_of(runs: Sequence[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
+    return round(median(values), 3) if values else None
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -1,23 +1,32 @@
 """The suite's speed and fault detection, side by side with plain schemathesis (not a test).
 
-    python benchmarks/bench_suite.py [--repeat 3] [--parallel 2] [--faults all|NAME,...] [--no-faults]
-                                     [--seed 7] [--st-seed 1] [--work DIR] [--specs DIR]
+    python benchmarks/bench_suite.py [--repeat 3] [--latencies 0,10,40,dify] [--latency-spec bundled|dify]
+                                     [--no-serial] [--latency-only] [--parallel 2] [--faults all|NAME,...]
+                                     [--no-faults] [--seed 7] [--st-seed 1] [--work DIR] [--specs DIR]
 
 In one run, against the bundled reference server (started here, one per measurement target, with a
 throwaway API key):
 
-1. Speed on the conforming server, each measurement ``--repeat`` times (medians reported):
+1. The latency axis (issue 17): for each level of ``--latencies`` a conforming server that delays
+   every response (``serve --latency-ms MS``; ``dify``: ``--latency-ms 20 --latency-jitter
+   lognormal``, a Dify-like median with a long tail), and in each of ``--repeat`` rounds, side by
+   side: the exhaustive ``st run SPEC --checks all --mode all --max-examples 100
+   --continue-on-failure``, ``dify-conformance run --profile quick`` at its default concurrency and,
+   when the CLI has ``--concurrency`` (and not ``--no-serial``), at ``--concurrency 1``. Reported per
+   level (medians): wall time and requests of each, quick / st against issue 17's targets (at most
+   0.8 at 0 ms, 0.5 at 40 ms), and the longest dependent chain the run shows (see _latency.py).
+   ``--latency-only`` stops here.
+2. Speed on the conforming server without latency, each measurement ``--repeat`` times (medians):
    ``dify-conformance run --profile quick`` and ``--profile full`` (through benchmarks/suite_probe.py,
    which only attaches timing probes), and plain schemathesis on the same target and spec,
    ``st run SPEC --url URL -H "Authorization: Bearer KEY" --checks all --mode all`` (``--seed`` and
-   ``--report json,har`` added: same effort, reproducible, countable), in two forms:
+   ``--report json,har`` added: same effort, reproducible, countable), in three forms:
    - ``st plain``: exactly that. It exits 1 on the conforming server too (undocumented 400 for an
      empty ``user``), and it stops at the first failure;
    - ``st gate``: the same plus ``--baseline FILE``, FILE holding the failures schemathesis reports
      on the *conforming* server (built here by re-running with ``--baseline-update`` until a run
      exits 0). Its exit status then means "new failures": the only way its exit code can gate;
-   - ``st exhaustive``: the plain command plus ``--max-examples 100 --continue-on-failure``, the
-     yardstick of issue 13 (quick's wall time at most 0.8x of it).
+   - ``st exhaustive``: the plain command plus ``--max-examples 100 --continue-on-failure``.
    The quick profile and ``st exhaustive`` are measured once more on Dify's own published spec
    (``DIFY_SPEC_NAME`` from ``--specs``, GET /conversations only, the server configured to conform to it).
    Reported: wall time, requests, requests per second, suite and server CPU per request, the time
@@ -25,7 +34,7 @@ throwaway API key):
    how much of it overlapped other checks (probe intervals: waits vs. checks blocked on the data;
    also the checks' requests sent during the waits), a run with the waits removed, and a cProfile
    breakdown of one quick run's main thread.
-2. Fault detection: for every fault switch of the reference server (conformance/server/faults.py),
+3. Fault detection: for every fault switch of the reference server (conformance/server/faults.py),
    a server with that fault, ``--parallel`` at a time: ``st plain``, ``st gate``, then the quick
    profile. The suite detects a fault when it exits non-zero or summary.json marks a requirement
    the fault breaks as failed (SHOULD faults only show there); ``st plain`` when its failures
@@ -33,21 +42,23 @@ throwaway API key):
    exits non-zero.
 
 Prints Markdown tables and writes benchmarks/results/bench_suite-<time>.json and .md. Takes about
-10 to 20 minutes on 2 cores. The machine and its load averages are part of the results: other jobs
-on a shared machine slow every figure.
+15 to 30 minutes on 2 cores (``--repeat 1 --latencies 0,40 --latency-only``: a few minutes). The
+machine and its load averages are part of the results: other jobs on a shared machine slow every
+figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pstats
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -55,6 +66,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from _common import (  # noqa: E402
+    DIFY_SPEC_NAME,
     PROBE,
     SEEDING_KINDS,
     clean_env,
@@ -62,14 +74,15 @@ from _common import (  # noqa: E402
     exchange_timings,
     load,
     machine,
-    markdown_table,
-    median,
     process_cpu_s,
     run_child,
     total,
     waits_analysis,
     write_results,
 )
+from _latency import Level, parse_levels, summarise  # noqa: E402
+from _profile import profile_breakdown  # noqa: E402
+from _report import render, speed_ratios  # noqa: E402
 
 from conformance.contract import bundled_spec_path, load_contract  # noqa: E402
 from conformance.server.faults import FAULTS  # noqa: E402
@@ -78,7 +91,6 @@ from conformance.server.process import ReferenceServer  # noqa: E402
 # The Dify docs specs carried in the checkout (CC BY 4.0; --specs DIR for another copy).
 DIFY_SPECS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dify-docs-specs"
 OPTIONAL_USER_SPEC = DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json"
-DIFY_SPEC_NAME = "openapi_chatflow.en.2026-07-03.json"  # the speed comparison on Dify's own spec
 NEEDS_OPTIONAL_USER = {"user-missing-rejected"}  # as in tests/selftest/test_fault_detection.py
 ST = Path(sys.executable).with_name("st")
 SUITE_TIMEOUT_S = 600.0
@@ -119,27 +131,27 @@ class Bench:
         path.mkdir(parents=True)
         return path
 
-    def server(self, spec: Path, faults: list[str] = ()) -> ReferenceServer:  # type: ignore[assignment]
-        return ReferenceServer(api_keys=[self.key], faults=list(faults), seed=1, extra_args=server_args(spec))
+    def server(self, spec: Path, faults: list[str] = (), latency: Sequence[str] = ()) -> ReferenceServer:  # type: ignore[assignment]
+        return ReferenceServer(api_keys=[self.key], faults=list(faults), seed=1,
+                               extra_args=[*server_args(spec), *latency])
 
     # -- the suite --------------------------------------------------------------------------------
 
     def suite(self, server: ReferenceServer, profile: str, spec: Path, *, probe: bool, label: str,
-              cprofile: bool = False, no_waits: bool = False, pytest_args: list[str] = (),  # type: ignore[assignment]
-              hypothesis_home: Path | None = None) -> dict[str, Any]:
+              cprofile: bool = False, no_waits: bool = False, concurrency: int | None = None) -> dict[str, Any]:
         work = self.dir(label)
         report = work / "report"
         run_args = ["run", "--base-url", server.base_url, "--profile", profile, "--seed", str(self.args.seed),
                     "--report-dir", str(report)]
         if spec != bundled_spec_path():
             run_args += ["--spec", str(spec)]
+        run_args += ["--concurrency", str(concurrency)] if concurrency is not None else []
         if probe:
             command = [sys.executable, str(PROBE), "--probe-out", str(work / "probe.json"),
                        "--keep-evidence", str(work / "evidence")]
             command += ["--cprofile", str(work / "main-thread.pstats")] if cprofile else []
             command += ["--no-waits"] if no_waits else []
-            command += ["--hypothesis-home", str(hypothesis_home)] if hypothesis_home else []
-            command += ["--", *run_args, *(["--", *pytest_args] if pytest_args else [])]
+            command += ["--", *run_args]
         else:
             command = [sys.executable, "-m", "conformance", *run_args]
         cpu_before, load_before = process_cpu_s(server.pid), load()
@@ -163,6 +175,7 @@ class Bench:
             failed=sorted(r["id"] for r in summary["requirements"] if r["status"] == "failed"),
             skipped=sorted(r["id"] for r in summary["requirements"] if r["status"] == "skipped"),
             waited_for_seconds_s=summary.get("notes", {}).get("seeding", {}).get("waited_for_seconds_s"),
+            lifecycle_steps=summary.get("notes", {}).get("lifecycle", {}).get("steps"),
             checks={c["check_id"]: c["duration_s"] for c in summary.get("checks", [])},
         )
         result["requests_per_s"] = round(summary["requests"] / child.wall_s, 1)
@@ -280,77 +293,6 @@ def failure_identities(path: Path) -> list[str]:
     return sorted(f"{e['check']} {e['failure']} {e['signature']}" for e in entries)
 
 
-# -- cProfile -------------------------------------------------------------------------------------
-
-_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("socket I/O (waiting for the server; includes GIL hand-over to the seeding threads)",
-     ("_socket.socket", "select.", "_ssl.")),
-    ("thread waits (locks, sleeps: the seeding future, rate limits)", ("_thread.lock", "time.sleep", "threading.py")),
-    ("imports and pytest assertion rewriting", ("_pytest/assertion/rewrite.py", "builtins.compile", "<frozen ",
-                                                "importlib", "marshal.", "builtins.exec", "posix.stat")),
-    ("JSON Schema validation (jsonschema, referencing)", ("jsonschema/", "referencing/", "openapi_schema_validator/",
-                                                          "rpds")),
-    ("hypothesis (generation, engine)", ("hypothesis/",)),
-    ("schemathesis (strategies, its checks)", ("schemathesis/",)),
-    ("HTTP client (requests, urllib3, http.client)", ("requests/", "urllib3/", "http/client.py", "email/",
-                                                      "socket.py", "idna/", "charset_normalizer/")),
-    ("suite code: evidence, reports (incl. json, dataclasses)", ("conformance/evidence.py", "conformance/reports/",
-                                                                 "conformance/exchange.py", "json/", "dataclasses.py",
-                                                                 "_json.", "conformance/finish.py")),
-    ("suite code: client, checks, oracles", ("conformance/",)),
-    ("pytest and pluggy", ("_pytest/", "pluggy/", "pytest/")),
-    ("YAML (spec loading)", ("yaml/",)),
-)
-
-
-def categorise(filename: str, function: str) -> str:
-    where = f"{filename}:{function}"
-    for name, needles in _CATEGORIES:
-        if any(needle in where for needle in needles):
-            return name
-    return "other (stdlib, typing, gc, ...)"
-
-
-def profile_breakdown(path: Path) -> dict[str, Any]:
-    """Own time (tottime) of the profiled main thread, by category, wall-clock seconds.
-
-    Builtins and generic stdlib functions (isinstance, bytes.decode, ast, typing, ...) count for
-    whoever called them: their time is shared among their callers' categories, by the callers' share
-    of it, up to a few levels up.
-    """
-    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
-    generic = "other (stdlib, typing, gc, ...)"
-    memo: dict[Any, dict[str, float]] = {}
-
-    def shares(key: Any, depth: int) -> dict[str, float]:
-        if key in memo:
-            return memo[key]
-        own = categorise(key[0], key[2])
-        callers = stats.get(key, (0, 0, 0, 0, {}))[4]
-        if own != generic or not callers or depth > 8:
-            result = {own: 1.0}
-        else:
-            memo[key] = {generic: 1.0}  # a recursion cycle counts as generic
-            weights = {caller: (edge[2] or edge[1] or 1) for caller, edge in callers.items()}
-            whole = sum(weights.values())
-            result = {}
-            for caller, weight in weights.items():
-                for category, share in shares(caller, depth + 1).items():
-                    result[category] = result.get(category, 0.0) + share * weight / whole
-        memo[key] = result
-        return result
-
-    totals: dict[str, float] = {}
-    for key, (_cc, _nc, tottime, _ct, _callers) in stats.items():
-        for category, share in shares(key, 0).items():
-            totals[category] = totals.get(category, 0.0) + tottime * share
-    overall = sum(totals.values())
-    ordered = sorted(totals.items(), key=lambda kv: -kv[1])
-    return {"total_s": round(overall, 3),
-            "by_category": [{"category": k, "seconds": round(v, 3), "share": round(v / overall, 3)}
-                            for k, v in ordered]}
-
-
 # -- the run --------------------------------------------------------------------------------------
 
 def speed(bench: Bench, spec: Path) -> dict[str, Any]:
@@ -371,7 +313,6 @@ def speed(bench: Bench, spec: Path) -> dict[str, Any]:
         print(f"  quick with cProfile, and quick without waits (load {load()})", flush=True)
         profiled = bench.suite(server, "quick", spec, probe=True, label="quick-cprofile", cprofile=True)
         no_waits = bench.suite(server, "quick", spec, probe=True, label="quick-no-waits", no_waits=True)
-        what_if = {} if bench.args.no_what_if else startup_variants(bench, server, spec)
     # The same yardstick on Dify's own published spec (GET /conversations only), the document a team
     # would point plain schemathesis at: the server is configured to conform to it.
     dify = bench.args.specs / DIFY_SPEC_NAME
@@ -385,31 +326,34 @@ def speed(bench: Bench, spec: Path) -> dict[str, Any]:
                 runs["quick (Dify spec)"].append(bench.suite(server, "quick", dify, probe=True,
                                                              label=f"quick-dify-{index}"))
     return {"runs": runs, "gate_baseline": {"path": str(gate), **gate_info, "conforming_exits": false_alarms},
-            "profiled": profiled, "no_waits": no_waits, "what_if": what_if,
+            "profiled": profiled, "no_waits": no_waits,
             "st_plain_conforming_identities": runs["st plain"][0].get("identities", [])}
 
 
-def startup_variants(bench: Bench, server: ReferenceServer, spec: Path) -> dict[str, list[dict[str, Any]]]:
-    """The quick profile with two candidate product changes applied from the outside, each in a fresh
-    working directory (as in CI): no pytest assertion rewriting (``--assert=plain``: pytest otherwise
-    rewrites every module of its entry-point plugins, schemathesis, hypothesis, anyio, on each run when
-    bytecode is not cached), and a persistent hypothesis storage directory (warm)."""
-    home = bench.dir("hypothesis-home")
-    bench.suite(server, "quick", spec, probe=True, label="what-if-warm-up", hypothesis_home=home)
-    variants: dict[str, dict[str, Any]] = {
-        "as shipped": {},
-        "--assert=plain": {"pytest_args": ["--assert=plain"]},
-        "persistent hypothesis home": {"hypothesis_home": home},
-        "both": {"pytest_args": ["--assert=plain"], "hypothesis_home": home},
-    }
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    for index in range(bench.args.repeat):
-        print(f"  what-if round {index + 1}/{bench.args.repeat} (load {load()})", flush=True)
-        for name, options in variants.items():
-            slug = name.replace(" ", "-").replace("=", "-").strip("-")
-            results[name].append(bench.suite(server, "quick", spec, probe=True, label=f"what-if-{slug}-{index}",
-                                             **options))
-    return results
+def accepts_concurrency() -> bool:
+    """Whether this checkout's ``dify-conformance run`` has ``--concurrency`` (issue 17)."""
+    shown = subprocess.run([sys.executable, "-m", "conformance", "run", "--help"], capture_output=True, text=True,
+                           env=clean_env("app-unused"), timeout=60, check=False)
+    return "--concurrency" in shown.stdout
+
+
+def latency_axis(bench: Bench, spec: Path, levels: list[Level], serial: bool) -> dict[str, dict[str, list[Any]]]:
+    """At each level a server answering after that latency; in each round, side by side: the exhaustive
+    st run, quick at the default concurrency and (``serial``) quick at ``--concurrency 1``."""
+    runs: dict[str, dict[str, list[Any]]] = {}
+    for level in levels:
+        kinds: dict[str, list[Any]] = {"st exhaustive": [], "quick": [], **({"quick serial": []} if serial else {})}
+        runs[level.name] = kinds
+        with bench.server(spec, latency=level.server_args) as server:
+            for index in range(bench.args.repeat):
+                print(f"  latency {level.label}, round {index + 1}/{bench.args.repeat} (load {load()})", flush=True)
+                slug = f"latency-{level.name}-{index}"
+                kinds["st exhaustive"].append(bench.st(server, spec, label=f"{slug}-st-exhaustive", exhaustive=True))
+                kinds["quick"].append(bench.suite(server, "quick", spec, probe=True, label=f"{slug}-quick"))
+                if serial:
+                    kinds["quick serial"].append(bench.suite(server, "quick", spec, probe=True,
+                                                             label=f"{slug}-quick-serial", concurrency=1))
+    return runs
 
 
 def fault_job(bench: Bench, fault: str, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -440,116 +384,23 @@ def fault_job(bench: Bench, fault: str, specs: dict[str, dict[str, Any]]) -> dic
     }
 
 
-def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
-    values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
-    return round(median(values), 3) if values else None
-
-
-def ratio(runs: dict[str, list[dict[str, Any]]], top: str, bottom: str) -> float | None:
-    """Median wall time of ``top`` over that of ``bottom``, when both ran."""
-    over, under = median_of(runs.get(top, []), "wall_s"), median_of(runs.get(bottom, []), "wall_s")
-    return round(over / under, 2) if over and under else None
-
-
-def render(data: dict[str, Any]) -> str:
-    out = [f"machine: {describe_machine(data['machine'])}",
-           f"load averages (1/5/15 min): start {data['load_start']}, end {data['load_end']}; "
-           f"total benchmark time {data['elapsed_s']:.0f} s", ""]
-    sp = data["speed"]
-    runs = sp["runs"]
-    rows = []
-    for name, items in runs.items():
-        waited = median_of(items, "waited_for_seconds_s")
-        shares = [r["waits"]["overlapped_share"] for r in items
-                  if r.get("waits", {}).get("overlapped_share") is not None]
-        rows.append([
-            name, len(items), median_of(items, "wall_s"), median_of(items, "requests"),
-            median_of(items, "requests_per_s"),
-            ", ".join(str(r["exit"]) for r in items),
-            median_of(items, "suite_cpu_ms_per_request") or (
-                round(1000 * median_of(items, "st_cpu_s") / median_of(items, "requests"), 3)
-                if median_of(items, "st_cpu_s") and median_of(items, "requests") else None),
-            median_of(items, "server_cpu_ms_per_request") or (
-                round(1000 * median_of(items, "server_cpu_s") / median_of(items, "requests"), 3)
-                if median_of(items, "server_cpu_s") and median_of(items, "requests") else None),
-            waited, f"{100 * median(shares):.0f} %" if shares else None,
-            f"{min(r['load_before'][0] for r in items)}-{max(r['load_after'][0] for r in items)}",
-        ])
-    out.append("### Speed on the conforming reference server (medians)")
-    out.append(markdown_table(["run", "n", "wall s", "requests", "req/s", "exit codes", "client CPU ms/req",
-                               "server CPU ms/req", "waited for seconds s", "waits overlapped", "load (1 min)"], rows))
-    quick, full = runs["quick"], runs["full"]
-    r = data["ratios"]
-    out += ["", "### Targets",
-            f"- quick wall / exhaustive st run wall (--max-examples 100 --continue-on-failure): "
-            f"{r['quick_over_st_exhaustive']} on the bundled spec, {r['quick_over_st_exhaustive_dify_spec']} on "
-            f"Dify's {DIFY_SPEC_NAME} (target <= 0.8)",
-            f"- quick / st plain: {r['quick_over_st_plain']}; quick / st gate: {r['quick_over_st_gate']}; "
-            f"full / st gate: {r['full_over_st_gate']}",
-            f"- time to the first request (interpreter start to the preflight): {r['first_request_s']:.2f} s "
-            "(target < 1)",
-            f"- faults detected: suite quick {r['suite_detected']}, st plain {r['st_plain_detected']}, "
-            f"st gate {r['st_gate_detected']} (of {r['faults']})",
-            f"- suite client CPU per request {r['suite_cpu_ms_per_request']} ms vs server CPU per request "
-            f"{r['server_cpu_ms_per_request']} ms (ratio {r['client_over_server_cpu']})",
-            f"- waits for distinct seconds: {r['waited_s']} s per quick run, {r['waits_overlapped_share']} overlapped; "
-            f"quick without the waits: {r['no_waits_wall_s']} s wall vs {r['quick_wall_s']} s"]
-    phases = [q.get("phases") for q in quick if q.get("phases")]
-    if phases:
-        keys = list(phases[0])
-        out += ["", "### Where a quick run's wall time goes (median of the probed runs, seconds)",
-                markdown_table(["phase", "quick", "full"],
-                               [[k, round(median([p[k] for p in phases]), 3),
-                                 round(median([f["phases"][k] for f in full if f.get("phases")]), 3)
-                                 if any(f.get("phases") for f in full) else None] for k in keys])]
-    if sp.get("what_if"):
-        rows = []
-        for name, items in sp["what_if"].items():
-            firsts = [i["phases"]["startup_to_first_request_s"] for i in items if i.get("phases")]
-            rows.append([name, median_of(items, "wall_s"), round(median(firsts), 3) if firsts else None,
-                         median_of(items, "suite_cpu_s"), median_of(items, "suite_max_rss_mb"),
-                         ", ".join(str(i["exit"]) for i in items)])
-        out += ["", "### Candidate product changes, applied from outside (quick, fresh working directory, medians)",
-                markdown_table(["variant", "wall s", "start to first request s", "suite CPU s", "peak RSS MB",
-                                "exit codes"], rows)]
-    prof = sp["profiled"].get("cprofile")
-    if prof:
-        out += ["", f"### cProfile of one quick run's main thread (own time, {prof['total_s']} s in all; "
-                f"wall {sp['profiled']['wall_s']} s under the profiler)",
-                markdown_table(["category", "s", "share"],
-                               [[c["category"], c["seconds"], f"{100 * c['share']:.0f} %"]
-                                for c in prof["by_category"]])]
-    if data.get("faults"):
-        out += ["", "### Fault detection (quick profile vs plain schemathesis; 2 at a time)"]
-        rows = []
-        for f in data["faults"]:
-            new, gone = f["st_plain_new_failures"], f["st_plain_missing_failures"]
-            gate_codes = "; ".join(f["st_gate"].get("failure_codes") or [])
-            rows.append([f["fault"], ",".join(f["breaks"]),
-                         f"{'yes' if f['suite_detects'] else 'NO'} (exit {f['suite']['exit']}; "
-                         f"{','.join(f['suite'].get('failed') or []) or '-'})",
-                         f"{'yes' if f['st_plain_detects'] else 'no'} (exit {f['st_plain']['exit']}"
-                         f"{'; new: ' + '; '.join(new) if new else ''}{'; gone: ' + '; '.join(gone) if gone else ''})",
-                         f"{'yes' if f['st_gate_detects'] else 'no'} (exit {f['st_gate']['exit']}"
-                         f"{'; ' + gate_codes if f['st_gate_detects'] else ''})",
-                         f["suite"].get("wall_s"), f["st_plain"].get("wall_s"), f["st_gate"].get("wall_s")])
-        out.append(markdown_table(["fault", "breaks", "suite quick detects", "st plain detects", "st gate detects",
-                                   "suite s", "st plain s", "st gate s"], rows))
-    gate = sp["gate_baseline"]
-    out += ["", f"st gate baseline (failures of plain st on the conforming server): {gate['entries']}; built in "
-            f"{len(gate['rounds'])} rounds; conforming re-runs with it exited {gate['conforming_exits']}",
-            f"st plain failures on the conforming server: {sp['st_plain_conforming_identities']}"]
-    return "\n".join(out)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3, help="speed measurements each (default 3; medians)")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements each (default 3; medians)")
+    parser.add_argument("--latencies", default="0,10,40,dify",
+                        help="latency levels in ms per response, comma-separated, 'dify' for a Dify-like "
+                             "log-normal around 20 ms; 'none' skips the axis (default 0,10,40,dify)")
+    parser.add_argument("--latency-spec", choices=("bundled", "dify"), default="bundled",
+                        help=f"the spec of the latency axis: the bundled one or Dify's {DIFY_SPEC_NAME} "
+                             "(default bundled)")
+    parser.add_argument("--no-serial", action="store_true",
+                        help="on the latency axis, skip quick at --concurrency 1 (run only when the CLI has it)")
+    parser.add_argument("--latency-only", action="store_true", help="the latency axis only: no 0 ms details, "
+                        "no fault detection")
     parser.add_argument("--parallel", type=int, default=2, help="fault jobs at a time (default 2)")
     parser.add_argument("--faults", default="all", help="'all' or comma-separated fault names")
     parser.add_argument("--no-faults", action="store_true", help="speed only")
-    parser.add_argument("--no-what-if", action="store_true", help="skip the candidate product changes")
     parser.add_argument("--seed", type=int, default=7, help="the suite's --seed (default 7, as the self-tests)")
     parser.add_argument("--st-seed", type=int, default=1, help="schemathesis' --seed (default 1)")
     parser.add_argument("--work", type=Path, help="keep every run's files here (default: a temporary directory)")
@@ -560,7 +411,15 @@ def main() -> int:
     OPTIONAL_USER_SPEC = args.specs / OPTIONAL_USER_SPEC.name
     if args.repeat < 1 or args.parallel < 1:
         parser.error("--repeat and --parallel must be at least 1")
-    faults = [] if args.no_faults else sorted(FAULTS) if args.faults == "all" else args.faults.split(",")
+    try:
+        levels = [] if args.latencies == "none" else parse_levels(args.latencies)
+    except ValueError as exc:
+        parser.error(f"--latencies: {exc}")
+    latency_spec = bundled_spec_path() if args.latency_spec == "bundled" else args.specs / DIFY_SPEC_NAME
+    if levels and not latency_spec.is_file():
+        parser.error(f"{latency_spec} not found: pass --specs DIR")
+    faults = [] if args.no_faults or args.latency_only else sorted(FAULTS) if args.faults == "all" else \
+        args.faults.split(",")
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(FAULTS)}")
@@ -575,60 +434,38 @@ def main() -> int:
     started, load_start = time.perf_counter(), load()
     info = machine()
     print(f"machine: {describe_machine(info)}; load {load_start}; work in {work}", flush=True)
+    data: dict[str, Any] = {"benchmark": "bench_suite", "command": " ".join(sys.argv), "machine": info,
+                            "load_start": load_start}
 
-    print("speed on the conforming server", flush=True)
-    spec = bundled_spec_path()
-    speed_data = speed(bench, spec)
-    specs = {str(spec): {"gate": speed_data["gate_baseline"]["path"],
-                         "plain_identities": speed_data["st_plain_conforming_identities"]}}
-    if any(f in NEEDS_OPTIONAL_USER for f in faults):
-        with bench.server(OPTIONAL_USER_SPEC) as server:
-            gate, info_optional = bench.st_gate_baseline(server, OPTIONAL_USER_SPEC)
-            plain = bench.st(server, OPTIONAL_USER_SPEC, label="st-plain-optional-user")
-        specs[str(OPTIONAL_USER_SPEC)] = {"gate": str(gate), "plain_identities": plain.get("identities", []),
-                                          "gate_info": info_optional}
+    if levels:
+        concurrent = accepts_concurrency()
+        serial = concurrent and not args.no_serial
+        print(f"latency axis: {', '.join(level.label for level in levels)} on {latency_spec.name}"
+              f"{'' if concurrent else ' (this CLI has no --concurrency: serial only)'}", flush=True)
+        runs = latency_axis(bench, latency_spec, levels, serial)
+        data["latency"] = {"spec": latency_spec.name, "runs": runs, "rows": summarise(levels, runs),
+                           "concurrency": "default concurrency; quick serial: --concurrency 1" if serial else
+                           "default concurrency" if concurrent else "serial: this CLI has no --concurrency"}
 
-    results = []
-    if faults:
-        print(f"fault detection: {len(faults)} faults, {args.parallel} at a time", flush=True)
-        with ThreadPoolExecutor(args.parallel) as pool:
-            results = list(pool.map(lambda f: fault_job(bench, f, specs), faults))
+    if not args.latency_only:
+        print("speed on the conforming server", flush=True)
+        spec = bundled_spec_path()
+        speed_data = speed(bench, spec)
+        specs = {str(spec): {"gate": speed_data["gate_baseline"]["path"],
+                             "plain_identities": speed_data["st_plain_conforming_identities"]}}
+        if any(f in NEEDS_OPTIONAL_USER for f in faults):
+            with bench.server(OPTIONAL_USER_SPEC) as server:
+                gate, info_optional = bench.st_gate_baseline(server, OPTIONAL_USER_SPEC)
+                plain = bench.st(server, OPTIONAL_USER_SPEC, label="st-plain-optional-user")
+            specs[str(OPTIONAL_USER_SPEC)] = {"gate": str(gate), "plain_identities": plain.get("identities", []),
+                                              "gate_info": info_optional}
+        results = []
+        if faults:
+            print(f"fault detection: {len(faults)} faults, {args.parallel} at a time", flush=True)
+            with ThreadPoolExecutor(args.parallel) as pool:
+                results = list(pool.map(lambda f: fault_job(bench, f, specs), faults))
+        data.update(speed=speed_data, faults=results, specs=specs, ratios=speed_ratios(speed_data, results))
 
-    runs = speed_data["runs"]
-    quick_wall, full_wall = median_of(runs["quick"], "wall_s"), median_of(runs["full"], "wall_s")
-    plain_wall, gate_wall = median_of(runs["st plain"], "wall_s"), median_of(runs["st gate"], "wall_s")
-    exhaustive_wall = median_of(runs["st exhaustive"], "wall_s")
-    shares = [q["waits"]["overlapped_share"] for q in runs["quick"] if q.get("waits", {}).get("overlapped_share")
-              is not None]
-    suite_cpu, server_cpu = median_of(runs["quick"], "suite_cpu_ms_per_request"), median_of(
-        runs["quick"], "server_cpu_ms_per_request")
-    data: dict[str, Any] = {
-        "benchmark": "bench_suite", "command": " ".join(sys.argv), "machine": info, "load_start": load_start,
-        "speed": speed_data, "faults": results, "specs": specs,
-    }
-    data["ratios"] = {
-        "quick_wall_s": quick_wall, "full_wall_s": full_wall,
-        "st_plain_wall_s": plain_wall, "st_gate_wall_s": gate_wall,
-        "st_exhaustive_wall_s": exhaustive_wall,
-        "quick_over_st_exhaustive": round(quick_wall / exhaustive_wall, 2) if exhaustive_wall else None,
-        "quick_over_st_exhaustive_dify_spec": ratio(runs, "quick (Dify spec)", "st exhaustive (Dify spec)"),
-        "first_request_s": median([q["phases"]["interpreter_and_probe_import_s"]
-                                   + q["phases"]["startup_to_first_request_s"] for q in runs["quick"]
-                                   if q.get("phases")] or [float("nan")]),
-        "quick_over_st_plain": round(quick_wall / plain_wall, 2) if plain_wall else None,
-        "quick_over_st_gate": round(quick_wall / gate_wall, 2) if gate_wall else None,
-        "full_over_st_gate": round(full_wall / gate_wall, 2) if gate_wall else None,
-        "faults": len(results),
-        "suite_detected": sum(1 for f in results if f["suite_detects"]),
-        "suite_named_breaks": sum(1 for f in results if f["suite_names_breaks"]),
-        "st_plain_detected": sum(1 for f in results if f["st_plain_detects"]),
-        "st_gate_detected": sum(1 for f in results if f["st_gate_detects"]),
-        "suite_cpu_ms_per_request": suite_cpu, "server_cpu_ms_per_request": server_cpu,
-        "client_over_server_cpu": round(suite_cpu / server_cpu, 2) if suite_cpu and server_cpu else None,
-        "waited_s": median_of(runs["quick"], "waited_for_seconds_s"),
-        "waits_overlapped_share": round(median(shares), 3) if shares else None,
-        "no_waits_wall_s": speed_data["no_waits"].get("wall_s"),
-    }
     data["elapsed_s"] = round(time.perf_counter() - started, 1)
     data["load_end"] = load()
     try:
