@@ -136,9 +136,10 @@ def _judge_extent(prediction: Prediction, page: Page, where: str) -> list[Violat
     else:
         more = None  # only ties of the cursor so far: whether more of them follow is the target's choice
     if more is not None and page.has_more != more:
-        return [violation("PAGE-02", f"{where}: has_more is {str(page.has_more).lower()} with "
+        wrong = violation("PAGE-02", f"{where}: has_more is {str(page.has_more).lower()} with "
                           f"{rest if more else 'no'} conversation(s) of this user after the page "
-                          f"({len(prediction.live)} live, {len(prediction.deleted)} deleted)", page.exchange)]
+                          f"({len(prediction.live)} live, {len(prediction.deleted)} deleted)", page.exchange)
+        return [MoreClaimed(**wrong.to_dict()) if page.has_more else wrong]
     return []
 
 
@@ -217,10 +218,16 @@ def judge_repeat(first: Exchange, second: Exchange, where: str) -> list[Violatio
                       f"different body; first: {first.excerpt(300)}", second)]
 
 
+class MoreClaimed(Violation):
+    """A PAGE-02 violation where has_more said more follow and the model knows of none: typed, so that
+    the machine looks at the next page (a deleted conversation still listed there explains it) without
+    reading the message."""
+
+    __slots__ = ()
+
+
 def claims_more(v: Violation) -> bool:
-    """A PAGE-02 violation where has_more said more follow and the model knows of none (a deleted
-    conversation the target still lists would explain it: the machine then looks at the next page)."""
-    return v.requirement == "PAGE-02" and "has_more is true" in v.message
+    return isinstance(v, MoreClaimed)
 
 
 def first_of_each(violations: Sequence[Violation]) -> list[Violation]:

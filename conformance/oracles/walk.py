@@ -19,7 +19,8 @@ from . import DefaultsBlame, violation
 from .ordering import first_disorder, in_order, sort_key
 from .page import Page
 
-__all__ = ["Walk", "judge_walk", "page_violations", "shows_disorder", "stranger_violations", "StopReason"]
+__all__ = ["Walk", "judge_walk", "page_violations", "shows_disorder", "stranger_violations", "followed_a_stranger",
+           "StopReason"]
 
 StopReason = Literal["empty", "bound", "loop", "rejected"]
 
@@ -58,6 +59,16 @@ def stranger_violations(walk: Walk, *, expected: Collection[str], owner_known: b
         found.append(violation("USER-02", f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
                                f"conversation, e.g. {conversation_id}", walk.pages[index].exchange))
     return found
+
+
+def followed_a_stranger(walk: Walk, expected: Collection[str], owner_known: bool, deleted: Collection[str]) -> bool:
+    """Whether the refused cursor was an item not the user's to list (blamed as such: USER-02, DATA-01).
+    Another user's conversation or a deleted one may well be refused as a cursor, and may have been
+    deleted meanwhile by whoever owns it: the refusal says nothing of the cursor (PAGE-01)."""
+    if walk.stop != "rejected" or not walk.pages or not walk.pages[-1].items:
+        return False
+    cursor = walk.pages[-1].items[-1]["id"]
+    return cursor in deleted or (owner_known and cursor not in expected)
 
 
 def shows_disorder(walk: Walk) -> bool:
@@ -130,7 +141,8 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
             found.append(_gap_violation(walk, gaps, len(expected), reference or {}))
     # Items that are not the user's (another user's, or deleted) may lengthen a walk past its bound:
     # they are blamed above, the cursor is not.
-    found.extend(_stop_violations(walk) if not (walk.stop == "bound" and strangers) else [])
+    moot = strangers and (walk.stop == "bound" or followed_a_stranger(walk, expected, owner_known, deleted))
+    found.extend([] if moot else _stop_violations(walk))
     clean = not (strangers or repeats or gaps) and walk.stop == "empty"
     # Pages in order inside, out of order across a boundary, every conversation visited once: the
     # order is wrong, not the cursor (at limit 1 this is the only way a wrong order shows).

@@ -26,7 +26,14 @@ from ..contract import SortRule
 from ..results import Violation
 from . import violation
 from .ordering import sort_key
-from .walk import Walk, _first_boundary_disorder, _stop_violations, page_violations, stranger_violations
+from .walk import (
+    Walk,
+    _first_boundary_disorder,
+    _stop_violations,
+    followed_a_stranger,
+    page_violations,
+    stranger_violations,
+)
 
 __all__ = ["window_bound", "judge_window"]
 
@@ -96,7 +103,7 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_k
         last = pages[-1].exchange if pages else None
         found.append(violation("PAGE-01", f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
                                f"listed were skipped within the first {len(seen)} visited, e.g. {gaps[0]}", last))
-    if walk.stop != "bound":
+    if walk.stop != "bound" and not (strangers and followed_a_stranger(walk, reference, owner_known, deleted)):
         found.extend(_stop_violations(walk))
     if strangers or repeat is not None or gaps or walk.stop in ("loop", "rejected") or sort_broken or first_empty:
         return found

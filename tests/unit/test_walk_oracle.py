@@ -155,3 +155,23 @@ def test_read_only_never_blames_an_unknown_item_on_another_user_or_a_walk():
     walk = walk_of([[stranger, *ITEMS[0:2]], ITEMS[2:5], ITEMS[5:7], []])
     assert judge_walk(walk, expected=set(IDS), owner_known=False) == []
     assert requirements(judge_walk(walk, expected=set(IDS), owner_known=True)) == ["USER-02"]
+
+
+def test_a_refused_cursor_that_is_another_users_item_is_not_the_cursors_fault():
+    """Listed another user's conversation (USER-02), the walk follows it; its owner may delete it meanwhile,
+    so its refusal as last_id is no PAGE-01 (at any concurrency the same blame)."""
+    from conformance.exchange import Exchange
+    from conformance.oracles.page import Page
+    from conformance.oracles.walk import Walk, judge_walk
+
+    def page(ids, more):
+        exchange = Exchange(kind="list", method="GET", base_url="http://t/v1", path="/conversations", status_code=200)
+        items = tuple({"id": i, "created_at": 10 - n, "updated_at": 10 - n} for n, i in enumerate(ids))
+        return Page(exchange=exchange, items=items, has_more=more, limit=2)
+
+    refused = Exchange(kind="list", method="GET", base_url="http://t/v1", path="/conversations", status_code=404)
+    walk = Walk("-created_at", 2, True, (page(["a", "stranger"], True),), "rejected", refused, bound=5)
+    blamed = {v.requirement for v in judge_walk(walk, expected={"a", "b"}, owner_known=True)}
+    assert blamed == {"USER-02"}, blamed
+    own = Walk("-created_at", 2, True, (page(["a", "b"], True),), "rejected", refused, bound=5)
+    assert "PAGE-01" in {v.requirement for v in judge_walk(own, expected={"a", "b", "c"}, owner_known=True)}
