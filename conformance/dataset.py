@@ -8,15 +8,26 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from .api import ServiceApi
 from .exchange import Exchange
+from .journal import MAIN_APP, Journal
+from .leftovers import DeleteOutcome, Leftovers, delete_confirmed, delete_unknown
 from .oracles.page import is_server_error
 
-__all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger"]
+__all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger",
+           "MISSING_AFTER_CREATE"]
+
+# What a target may have done with a conversation it created and does not list for its user: the
+# evidence says so, since the cleanup cannot delete such a row either (its DELETE answers 404).
+MISSING_AFTER_CREATE = (
+    "the target may have filed it under another record of this user: a user seen for the first time, "
+    "and created concurrently by two requests, is split in two by a target that creates users on first "
+    "sight without a unique key (Dify does: two end_users rows, one of them never listed), or it lost the row")
 
 # A 5xx or a dropped connection on a write is retried (ROBUST-01 still records it), so that a target
 # failing at random still gets its test data and is judged, not declared unusable.
@@ -133,39 +144,109 @@ class Dataset:
 
 
 class CreatedLedger:
-    """Every conversation the run made, by user, so cleanup deletes exactly those."""
+    """Every conversation the run made, by app and user, so cleanup deletes exactly those; with a journal
+    (journal.py), each create is written down before it is sent and when its answer comes, and each
+    confirmed delete after it, so a killed run's data can still be found and deleted."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Journal | None = None) -> None:
         self._lock = threading.Lock()
-        self._by_user: dict[str, list[str]] = {}
+        self._by_user: dict[tuple[str, str], list[str]] = {}
+        self._sent: dict[tuple[str, str], int] = {}  # creates sent (each attempt), by (app, user)
+        self._answered: dict[tuple[str, str], int] = {}  # creates whose answer named their conversation
+        self._known: set[str] = set()  # every conversation ever recorded, deleted ones too
+        self.journal = journal
+        self.made = 0  # conversations this run made (notes.data counts these, not a listing)
 
-    def add(self, user: str, conversation_id: str) -> None:
-        with self._lock:
-            self._by_user.setdefault(user, []).append(conversation_id)
+    def attach(self, journal: Journal) -> None:
+        self.journal = journal
 
-    def forget(self, user: str, conversation_id: str) -> None:
+    def sending(self, user: str, app: str = MAIN_APP) -> None:
+        """A create is about to be sent for ``user``: journaled first, so a kill mid-request still leaves
+        the user to look at."""
         with self._lock:
-            if conversation_id in self._by_user.get(user, []):
-                self._by_user[user].remove(conversation_id)
+            self._sent[(app, user)] = self._sent.get((app, user), 0) + 1
+        if self.journal is not None:
+            self.journal.create(user, app)
+
+    def add(self, user: str, conversation_id: str, app: str = MAIN_APP) -> None:
+        with self._lock:
+            ids = self._by_user.setdefault((app, user), [])
+            if conversation_id in ids or conversation_id in self._known:
+                return
+            ids.append(conversation_id)
+            self._known.add(conversation_id)
+            self._answered[(app, user)] = self._answered.get((app, user), 0) + 1
+            self.made += 1
+        if self.journal is not None:
+            self.journal.created(user, conversation_id, app)
+
+    def forget(self, user: str, conversation_id: str, app: str = MAIN_APP) -> None:
+        """The conversation was deleted (the target confirmed it)."""
+        with self._lock:
+            ids = self._by_user.get((app, user), [])
+            if conversation_id not in ids:
+                return
+            ids.remove(conversation_id)
+        if self.journal is not None:
+            self.journal.deleted(user, conversation_id, app)
 
     def items(self) -> list[tuple[str, str]]:
+        """(user, conversation) of every live conversation the run made, of every app."""
+        return [(user, cid) for _, user, cid in self.entries()]
+
+    def entries(self) -> list[tuple[str, str, str]]:
         with self._lock:
-            return [(user, cid) for user, ids in self._by_user.items() for cid in ids]
+            return [(app, user, cid) for (app, user), ids in self._by_user.items() for cid in ids]
 
-    def cleanup(self, api: ServiceApi, *, concurrency: int = 4) -> list[str]:
-        """Delete everything recorded, as many at a time as the seeding made them; returns one line per
-        conversation that could not be deleted, in the order they were made."""
+    def users(self, app: str = MAIN_APP) -> list[str]:
+        """Every user of ``app`` the run sent a create for."""
+        with self._lock:
+            return [user for (a, user) in self._sent if a == app]
 
-        def delete(user: str, conversation_id: str) -> str | None:
-            exchange = _retrying(lambda: api.delete(user, conversation_id))
-            if exchange.status_code is not None and (200 <= exchange.status_code < 300 or exchange.status_code == 404):
-                self.forget(user, conversation_id)
-                return None
-            return f"conversation {conversation_id} of user {user}: {exchange.describe()}"
+    def unanswered(self) -> dict[tuple[str, str], int]:
+        """Creates sent whose answer named no conversation, by (app, user): each may have made one."""
+        with self._lock:
+            return {key: sent - self._answered.get(key, 0) for key, sent in self._sent.items()
+                    if sent > self._answered.get(key, 0)}
 
+    def delete(self, api: ServiceApi, user: str, conversation_id: str, app: str = MAIN_APP) -> DeleteOutcome:
+        """Delete one recorded conversation; forgotten only when the target confirmed it (leftovers.py)."""
+        outcome = delete_confirmed(lambda: api.delete(user, conversation_id))
+        if outcome.deleted:
+            self.forget(user, conversation_id, app)
+        return outcome
+
+    def cleanup(self, api: ServiceApi | Mapping[str, ServiceApi], *, concurrency: int = 4,
+                page_limit: int | None = None) -> Leftovers:
+        """Delete everything recorded, as many at a time as the seeding made them (each app with its own
+        ``ServiceApi``), then what the creates that got no answer made after all; ``failures`` has one
+        line per conversation that could not be deleted, in the order they were made."""
+        apis = {MAIN_APP: api} if isinstance(api, ServiceApi) else dict(api)
+        left = Leftovers()
+
+        def delete(app: str, user: str, conversation_id: str) -> tuple[str, DeleteOutcome]:
+            target = apis.get(app)
+            if target is None:
+                return conversation_id, DeleteOutcome(False, f"no API key for app {app!r}")
+            return conversation_id, self.delete(target, user, conversation_id, app)
+
+        entries = self.entries()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            outcomes = list(pool.map(lambda entry: delete(*entry), self.items()))
-        return [failure for failure in outcomes if failure is not None]
+            outcomes = list(pool.map(lambda entry: delete(*entry), entries))
+        for (_, user, _), (conversation_id, outcome) in zip(entries, outcomes, strict=True):
+            if outcome.deleted:
+                left.deleted += 1
+            else:
+                left.fail(f"conversation {conversation_id} of user {user}: {outcome.reason}", final=outcome.final)
+        for (app, user), count in self.unanswered().items():
+            target = apis.get(app)
+            if target is None:
+                left.fail(f"{count} unanswered create(s) of user {user}: no API key for app {app!r}", final=False)
+                continue
+            with self._lock:
+                known = set(self._known)
+            left.deleted += delete_unknown(target, user, count, known, left, page_limit=page_limit)
+        return left
 
 
 class Seeder:
@@ -189,6 +270,7 @@ class Seeder:
             raise SeedingError("interrupted before the test data was complete")
 
         def attempt() -> Exchange:
+            self.ledger.sending(user)
             exchange = self.api.create_conversation(user, f"dify-conformance test data: {label}")
             if exchange.status_code is None or is_server_error(exchange):
                 with self._lock:
@@ -243,7 +325,7 @@ class Seeder:
         dataset = Dataset(users, tuple(main_ids), tuple(twin_ids), created_from, created_until, tuple(updates),
                           deleted_ids=tuple(doomed.values()), owned_ids=owned,
                           items={c: listed[c] for c in main_ids if c in listed})
-        dataset.notes.extend(_describe_spread({c: i for c, i in listed.items() if c in main_ids}))
+        dataset.notes.extend(_describe_spread({c: i for c, i in listed.items() if c in main_ids}, made=len(main_ids)))
         if doomed:
             dataset.notes.append(f"{len(doomed)} conversations of the main user made and deleted again "
                                  f"({', '.join(doomed)})")
@@ -258,11 +340,11 @@ class Seeder:
         if renamed.status_code is None or not 200 <= renamed.status_code < 300:
             raise SeedingError(f"could not rename a conversation: {renamed.describe()}: {renamed.excerpt(200)}")
         for conversation_id in doomed.values():
-            exchange = _retrying(lambda c=conversation_id: self.api.delete(user, c))
-            # 404: an earlier try, answered with a 5xx, deleted it after all (a listed one fails DATA-01)
-            if exchange.status_code is None or not (200 <= exchange.status_code < 300 or exchange.status_code == 404):
-                raise SeedingError(f"could not delete a conversation: {exchange.describe()}: {exchange.excerpt(200)}")
-            self.ledger.forget(user, conversation_id)
+            # A 404 after a 5xx: that earlier try deleted it. A 404 to the first try is a conversation the
+            # target lost track of: it stays in the ledger, and the cleanup reports it (leftovers.py).
+            outcome = self.ledger.delete(self.api, user, conversation_id)
+            if not outcome.deleted and not outcome.final:
+                raise SeedingError(f"could not delete conversation {conversation_id}: {outcome.reason}")
 
     def _listed(self, user: str, expected: int) -> dict[str, dict[str, Any]]:
         """The user's conversations as the target lists them now (best effort, bounded)."""
@@ -321,19 +403,22 @@ class Seeder:
             raise SeedingError("interrupted before the test data was complete")
 
 
-def _describe_spread(listed: dict[str, dict[str, Any]]) -> list[str]:
-    """What the data lets the checks observe: distinct seconds, ties, and orders that differ."""
+def _describe_spread(listed: dict[str, dict[str, Any]], *, made: int) -> list[str]:
+    """What the data lets the checks observe: distinct seconds, ties, and orders that differ. ``made``
+    comes from the run's own record: a listing through the target's cursor may skip ties."""
     created = [i.get("created_at") for i in listed.values()]
     values = [v for v in created if isinstance(v, int)]
     if not values:
-        return ["created_at could not be read from the list: order checks rely on the target's own values"]
+        return [f"{made} conversations of the main user made; created_at could not be read from the list: "
+                "order checks rely on the target's own values"]
     groups: dict[int, int] = {}
     for value in values:
         groups[value] = groups.get(value, 0) + 1
     by_created = sorted(listed, key=lambda c: (listed[c].get("created_at") or 0, c))
     by_updated = sorted(listed, key=lambda c: (listed[c].get("updated_at") or 0, c))
     return [
-        f"{len(values)} conversations over {len(groups)} distinct created_at seconds; "
+        f"{made} conversations of the main user made ({len(values)} of them listed after seeding) over "
+        f"{len(groups)} distinct created_at seconds; "
         f"largest group sharing one second: {max(groups.values())}",
         "updated_at order differs from created_at order" if by_created != by_updated
         else "updated_at order equals created_at order: the updates did not reorder anything",

@@ -201,6 +201,7 @@ class RunState:
     preflight_requests: int = 0  # requests the controller's preflight sent (part of --max-requests)
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
+    leftovers_retryable: int = 0  # deletes of the cleanup that failed in a way a later try may not
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -243,6 +244,11 @@ class RunState:
             record=record,
         )
         self.api = ServiceApi(self.http, self.contract.operation)
+        if not self.settings.read_only and self.ledger.journal is None:
+            from .journal import Journal, journal_path
+
+            self.ledger.attach(Journal(journal_path(self.settings.report_dir, self.run_id), run_id=self.run_id,
+                                       base_url=self.target.base_url, bundled=self.settings.base_url is None))
 
     def start_seeding(self) -> None:
         """Make the test data in the background: the waits for distinct seconds overlap other checks."""
@@ -294,14 +300,29 @@ class RunState:
         return None if error is None else f"the test data could not be made: {error}"
 
     def finish_data(self) -> list[str]:
-        """Stop the seeding, then delete everything the run made; one line per conversation not deleted."""
+        """Stop the seeding, then delete everything the run made; one line per conversation not deleted.
+
+        The journal goes when nothing is left that a later try could delete (a 404 is final: the target
+        lost track of it); it stays, for ``dify-conformance cleanup``, when a delete failed otherwise.
+        With xdist each worker shares the one journal file: the controller removes it (``drop_journal``)."""
         if self.seeder is not None:
             self.seeder.stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=True)  # the seeder stops at its next step when interrupted
         if self.api is None or self.settings.read_only:
             return []
-        return self.ledger.cleanup(self.api)
+        left = self.ledger.cleanup(self.api, page_limit=self.contract.limit.maximum)
+        self.leftovers_retryable = left.retryable
+        if self.ledger.journal is not None:
+            self.ledger.journal.close()
+        return left.failures
+
+    def drop_journal(self, *, retryable: bool) -> None:
+        """The controller, once every process cleaned up: remove the journal unless a later try may help."""
+        from .journal import journal_path
+
+        if not retryable and not self.settings.read_only:
+            journal_path(self.settings.report_dir, self.run_id).unlink(missing_ok=True)
 
 
 STATE = pytest.StashKey[RunState]()  # the run state of one pytest process, in config.stash

@@ -7,7 +7,7 @@ import pytest
 from conformance.api import ServiceApi
 from conformance.checks import SoftChecks, expect, inconclusive
 from conformance.contract import Contract
-from conformance.dataset import Dataset, SeedingError, TestUsers
+from conformance.dataset import MISSING_AFTER_CREATE, Dataset, SeedingError, TestUsers
 from conformance.exchange import Exchange
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
@@ -39,7 +39,7 @@ def test_a_created_conversation_is_listed_until_deleted(api: ServiceApi, contrac
         listed, last = _listed_ids(api, contract, users.scratch, 1)
         soft.add([] if conversation_id in listed else [violation(
             "DATA-01", f"conversation {conversation_id}, just created for {users.scratch!r}, is not in that "
-            "user's list", last)])
+            f"user's list: {MISSING_AFTER_CREATE}", last)])
     except Inconclusive as error:
         soft.undecidable(error)
     deleted = api.delete(users.scratch, conversation_id)
