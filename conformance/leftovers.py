@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .api import ServiceApi
@@ -93,7 +94,7 @@ def finish_journal(state: JournalState, apis: Mapping[str, ServiceApi], *, page_
         if api is None:
             left.fail(f"conversation {cid} of user {user} (app {app!r}): no API key for that app", final=False)
             continue
-        outcome = delete_confirmed(lambda a=api, u=user, c=cid: a.delete(u, c))
+        outcome = delete_confirmed(partial(api.delete, user, cid))
         if outcome.deleted:
             left.deleted += 1
         else:
@@ -119,7 +120,7 @@ def delete_unknown(api: ServiceApi, user: str, count: int, known: set[str], left
         return 0
     deleted = 0
     for cid in [c for c in listed if c not in known][:count]:
-        outcome = delete_confirmed(lambda c=cid: api.delete(user, c))
+        outcome = delete_confirmed(partial(api.delete, user, cid))
         if outcome.deleted:
             deleted += 1
         else:
