@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
     if extra[:1] == ["--"]:
         extra = extra[1:]
     _check_pytest_args(extra)
-    finish_killed_runs(settings)  # before anything else (CONTRACT.md, Test data: the journal)
+    earlier_runs = finish_killed_runs(settings).note()  # before anything else (CONTRACT.md, Test data)
     try:
         clear_reports(settings.report_dir)
     except OSError as exc:
@@ -119,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         write_error_reports(settings, contract, waivers, run_id=run_id, started_at=started_at, reason=str(exc))
         raise
     try:
-        return _pytest_main(extra, RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt))
+        return _pytest_main(extra, RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt,
+                                                 earlier_runs=earlier_runs))
     finally:
         target.close()
 

@@ -100,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.selection = _selection(config)
     if inputs is not None:
         state.interrupt = inputs.interrupt
+        state.earlier_runs = inputs.earlier_runs
     if workerinput is None:
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
             config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")
@@ -150,7 +151,7 @@ def _resolve_target(config: pytest.Config, state: RunState) -> None:
     from .recovery import finish_killed_runs
 
     try:
-        finish_killed_runs(state.settings)  # before anything else (CONTRACT.md, Test data: the journal)
+        state.earlier_runs = finish_killed_runs(state.settings).note()  # first (CONTRACT.md, Test data)
         clear_reports(state.settings.report_dir)
         probe = state.users.probes[0] if state.users.probes else state.users.main
         state.target = resolve_target(state.settings, state.contract, probe)

@@ -35,6 +35,12 @@ class Recovery:
     failures: list[str] = field(default_factory=list)  # what could not be deleted
     unusable: list[str] = field(default_factory=list)  # targets that could not be used at all
 
+    def note(self) -> dict[str, Any] | None:
+        """``notes.earlier_runs`` of the run that did this first, or None if there was nothing to do."""
+        if not (self.lines or self.failures):
+            return None
+        return {"done": self.lines, "failures": self.failures}
+
 
 def _in_use(path: Path) -> bool:
     """A running run holds its journal locked (journal.py): it is that run's to finish, not ours."""

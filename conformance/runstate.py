@@ -171,6 +171,7 @@ class RunInputs:
     started_at: datetime
     target: Target
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by SIGINT/SIGTERM
+    earlier_runs: dict[str, Any] | None = None  # what finishing killed runs' journals did (recovery.py)
 
 
 @dataclass
@@ -201,6 +202,7 @@ class RunState:
     preflight_requests: int = 0  # requests the controller's preflight sent (part of --max-requests)
     run_result: RunResult | None = None  # controller, at the end
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
+    earlier_runs: dict[str, Any] | None = None  # notes.earlier_runs: killed runs' journals finished first
     leftovers_retryable: int = 0  # deletes of the cleanup that failed in a way a later try may not
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None

@@ -133,9 +133,35 @@ def test_a_later_run_cleans_up_a_killed_run_before_it_starts(tmp_path: Path) -> 
         later = _run(report_dir, "--base-url", server.base_url, *QUICK)
         assert "killed before its cleanup: deleted" in later.stderr, later.explain()
         assert (report_dir / "summary.json").is_file(), later.explain()
+        assert later.summary["notes"]["earlier_runs"]["failures"] == [], later.summary["notes"]
+        assert any(f"run {state.run_ids[0]} was killed" in line
+                   for line in later.summary["notes"]["earlier_runs"]["done"]), later.summary["notes"]
         assert _listed(server, users) == {user: [] for user in users}
         assert not find_journals(report_dir)  # the killed run's, and the later run's own once it cleaned up
         assert _live_rows(tmp_path) == 0
+
+
+def test_unanswered_creates_are_found_for_every_user_the_journal_names(tmp_path: Path) -> None:
+    """A create with no answer in the journal: as many of that user's listed conversations as went
+    unanswered, whoever the user (not only the main one), and nothing of anyone else."""
+    report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    owner, other = "dify-conformance-cafe0001-zo\u00eb-\u5c71\u7530", "someone-else"
+    with _server(tmp_path) as server, ServerClient(server.base_url, SELFTEST_KEY) as client:
+        answered = client.create(owner)["conversation_id"]
+        client.create(owner), client.create(owner)  # made, but their answers never reached the journal
+        bystander = client.create(other)["conversation_id"]
+        lines = [{"event": "run", "run_id": "cafe0001", "base_url": server.base_url, "bundled": False},
+                 *({"event": "create", "app": "main", "user": owner} for _ in range(3)),
+                 {"event": "created", "app": "main", "user": owner, "conversation_id": answered}]
+        (report_dir / ".journal-cafe0001.jsonl").write_text(
+            "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        done = subprocess.run(_command("cleanup", "--report-dir", str(report_dir)), capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "deleted 3 conversation(s)" in done.stdout, done.stdout
+        assert _listed(server, [owner, other]) == {owner: [], other: [bystander]}
+        assert not find_journals(report_dir)
 
 
 def test_a_bundled_runs_journal_is_dropped_with_its_reason(tmp_path: Path) -> None:
