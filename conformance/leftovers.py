@@ -59,6 +59,11 @@ def listed_ids(api: ServiceApi, user: str, *, bound: int = 50, page_limit: int |
     last_id: str | None = None
     for _ in range(bound):
         exchange = api.list(user=user, last_id=last_id, limit=page_limit, kind="cleanup-read")
+        for _ in range(_ATTEMPTS - 1):  # a 5xx or no answer is retried, as the deletes are
+            if exchange.attempts == 0 or (exchange.status_code is not None and not is_server_error(exchange)):
+                break  # answered, or not sent at all (--max-requests spent, the target stopped answering)
+            time.sleep(0.2)
+            exchange = api.list(user=user, last_id=last_id, limit=page_limit, kind="cleanup-read")
         body: Any = exchange.json_or_none() if exchange.status_code == 200 else None
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list):
