@@ -73,7 +73,11 @@ def recover_journals(report_dir: Path, *, base_url: str | None, api_key: str | N
     for path in find_journals(report_dir):
         if _in_use(path):
             continue
-        state = read_journal(path)
+        try:
+            state = read_journal(path)
+        except OSError as exc:
+            result.lines.append(f"{path.name} could not be read ({exc.strerror or exc}): left as it is")
+            continue
         name = f"run {state.run_ids[0] if state.run_ids else path.stem}"
         if state.bundled or state.base_url is None:
             path.unlink(missing_ok=True)

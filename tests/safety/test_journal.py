@@ -176,6 +176,10 @@ def test_a_bundled_runs_journal_is_dropped_with_its_reason(tmp_path: Path) -> No
                           timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "died with that server" in done.stdout and not journal.exists(), done.stdout
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    bundled = _run(report_dir, *QUICK)  # a bundled run of its own says so too, and drops it
+    assert "died with that server" in bundled.stderr and not journal.exists(), bundled.explain()
+    assert any("died with that server" in line for line in bundled.summary["notes"]["earlier_runs"]["done"])
 
 
 def test_deletes_answered_404_are_reported_exactly(tmp_path: Path) -> None:
