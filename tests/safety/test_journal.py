@@ -221,3 +221,17 @@ def test_two_runs_started_at_once_against_one_target_both_pass_and_leave_nothing
             assert not find_journals(run.report_dir)
         assert runs[0].summary["run_id"] != runs[1].summary["run_id"]
         assert _live_rows(tmp_path) == 0
+
+
+def test_cleanup_of_an_unreachable_target_is_exit_3_and_keeps_the_journal(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports"
+    report_dir.mkdir()
+    journal = report_dir / ".journal-0badf00d.jsonl"
+    lines = [{"event": "run", "run_id": "0badf00d", "base_url": "http://127.0.0.1:9/v1", "bundled": False},
+             {"event": "create", "app": "main", "user": "dify-conformance-0badf00d-alice"}]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    done = subprocess.run(_command("cleanup", "--report-dir", str(report_dir), "--timeout", "2"), capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "cannot reach http://127.0.0.1:9/v1" in done.stdout and journal.exists(), done.stdout
+    assert SELFTEST_KEY not in done.stdout + done.stderr
