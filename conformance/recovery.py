@@ -134,8 +134,13 @@ def _finish(path: Path, state: JournalState, name: str, api_key: str, other_keys
 def finish_killed_runs(settings: Any) -> Recovery:
     """A run's first step: the journals killed runs left in its report directory, for its target; what
     was done and what could not be deleted go to stderr (the run's own reports are not written yet)."""
-    result = recover_journals(settings.report_dir, base_url=settings.base_url, api_key=settings.api_key,
-                              timeout_s=settings.timeout_s, verify=settings.verify, for_run=True)
+    if settings.read_only:  # it sends nothing but GET /conversations: the journals wait for cleanup
+        journals = find_journals(settings.report_dir)
+        result = Recovery([f"{len(journals)} journal(s) of killed runs left for `dify-conformance cleanup`: a "
+                           "read-only run deletes nothing"] if journals else [])
+    else:
+        result = recover_journals(settings.report_dir, base_url=settings.base_url, api_key=settings.api_key,
+                                  timeout_s=settings.timeout_s, verify=settings.verify, for_run=True)
     for line in result.lines:
         print(f"dify-conformance: {line}", file=sys.stderr)
     for failure in result.failures:

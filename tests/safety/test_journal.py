@@ -235,3 +235,15 @@ def test_cleanup_of_an_unreachable_target_is_exit_3_and_keeps_the_journal(tmp_pa
     assert done.returncode == 3, done.stdout + done.stderr
     assert "cannot reach http://127.0.0.1:9/v1" in done.stdout and journal.exists(), done.stdout
     assert SELFTEST_KEY not in done.stdout + done.stderr
+
+
+def test_a_read_only_run_leaves_a_killed_runs_journal_for_cleanup(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports"
+    with _server(tmp_path) as server:
+        journal = _kill_while_seeding(report_dir, server)
+        users = [user for _, user in read_journal(journal).users]
+        before = _listed(server, users)
+        main = next(user for user in users if user.endswith("-alice"))
+        later = _run(report_dir, "--base-url", server.base_url, "--read-only", "--user", main, *QUICK)
+        assert "a read-only run deletes nothing" in later.stderr, later.explain()
+        assert journal.exists() and _listed(server, users) == before
