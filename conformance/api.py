@@ -78,13 +78,16 @@ class ServiceApi:
         return self._send(self.operation.method, self.operation.path, params=params, auth=auth, kind=kind)
 
     def create_conversation(self, user: str, query: str) -> Exchange:
-        """POST /chat-messages without conversation_id: a new conversation (blocking mode)."""
-        body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user}
+        """POST /chat-messages without conversation_id: a new conversation (blocking mode). Not named in the
+        background (``auto_generate_name: false``): Dify's renaming would be a write the run did not make."""
+        body = {"inputs": {}, "query": query, "response_mode": "blocking", "user": user,
+                "auto_generate_name": False}
         return self._send("POST", "/chat-messages", json_body=body, kind="create")
 
     def create_conversation_streaming(self, user: str, query: str) -> Exchange:
         """POST /chat-messages in streaming mode: a new conversation, answered as an event stream."""
-        body = {"inputs": {}, "query": query, "response_mode": "streaming", "user": user}
+        body = {"inputs": {}, "query": query, "response_mode": "streaming", "user": user,
+                "auto_generate_name": False}
         return self._send("POST", "/chat-messages", json_body=body, kind="create")
 
     def send_message(self, user: str, conversation_id: str, query: str) -> Exchange:

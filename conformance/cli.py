@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="check a certification bundle")
     verify.add_argument("bundle", metavar="BUNDLE", help="path to certification.zip")
+    _add_cleanup_parser(sub)
     return parser
 
 
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return _requirements(as_json=args.json)
         if args.command == "verify":
             return _verify(Path(args.bundle))
+        if args.command == "cleanup":
+            return _cleanup(args)
     except ConformanceError as exc:
         print(f"dify-conformance: error: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -104,6 +107,7 @@ def _run_settings(settings: Any, extra: list[str], *, baseline: Any = None) -> i
     from .dataset import TestUsers
     from .errors import TargetUnusable, UsageError
     from .finish import clear_reports, write_error_reports
+    from .recovery import finish_killed_runs
     from .runstate import RunInputs, new_run_id, resolve_target
     from .waivers import load_waivers
 
@@ -114,6 +118,7 @@ def _run_settings(settings: Any, extra: list[str], *, baseline: Any = None) -> i
         check_spec_unchanged(baseline, contract.spec.path, contract.spec.sha256)
     waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
     _check_pytest_args(extra)
+    earlier_runs = finish_killed_runs(settings).note()  # before anything else (CONTRACT.md, Test data)
     try:
         clear_reports(settings.report_dir)
     except OSError as exc:
@@ -128,7 +133,8 @@ def _run_settings(settings: Any, extra: list[str], *, baseline: Any = None) -> i
         write_error_reports(settings, contract, waivers, run_id=run_id, started_at=started_at, reason=str(exc))
         raise
     try:
-        inputs = RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt, baseline=baseline)
+        inputs = RunInputs(settings, contract, waivers, run_id, started_at, target, interrupt, baseline=baseline,
+                           earlier_runs=earlier_runs)
         paths = [str(_SUITE_DIR / check) for check in baseline.checks] if baseline is not None else None
         return _pytest_main(extra, inputs, paths)
     finally:
@@ -267,6 +273,41 @@ def _verify(path: Path) -> int:
     ok, reason = verify_bundle(path)
     print(reason)
     return EXIT_PASS if ok else EXIT_FAIL
+
+
+# -- cleanup: a killed run's test data, from its journal (recovery.py) ----------------------------
+
+
+_CLEANUP_OPTIONS = ("report_dir", "api_key", "other_api_key", "timeout", "ca_bundle", "insecure")
+
+
+def _add_cleanup_parser(sub: Any) -> None:
+    cleanup = sub.add_parser("cleanup", help="finish the cleanup of a killed run from its journal",
+                             description="Delete the test data a killed run left, as its journal in the report "
+                                         "directory lists it. The key: DIFY_API_KEY (preferred) or --api-key; "
+                                         "the second app's (APP-01) DIFY_OTHER_API_KEY or --other-api-key.")
+    for option in RUN_OPTIONS:  # the run's own declarations of the few options cleanup takes
+        if option.name in _CLEANUP_OPTIONS:
+            cleanup.add_argument(option.flag, **option.argparse_kwargs())
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from .recovery import recover_journals
+    from .settings import build_settings
+
+    settings = build_settings({name: getattr(args, name, None) for name in _CLEANUP_OPTIONS})
+    from .journal import OTHER_APP
+
+    other = {OTHER_APP: settings.other_api_key} if settings.other_api_key else {}
+    result = recover_journals(settings.report_dir, base_url=None, api_key=settings.api_key,
+                              timeout_s=settings.timeout_s, verify=settings.verify, for_run=False, other_keys=other)
+    for line in result.lines or [f"no journal of a killed run in {settings.report_dir}: nothing to clean up"]:
+        print(line)
+    for failure in result.failures:
+        print(f"  not deleted: {failure}")
+    if result.unusable:
+        return EXIT_TARGET
+    return EXIT_FAIL if result.failures else EXIT_PASS
 
 
 if __name__ == "__main__":  # pragma: no cover

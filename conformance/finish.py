@@ -50,6 +50,8 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     verdict = verdict_of(statuses, stale)
     reason = None
     notes = _merged_notes(evidence.notes)
+    if state.earlier_runs:  # the journals of killed runs this run finished before it started
+        notes["earlier_runs"] = state.earlier_runs
     stops = {c.stopped for c in evidence.checks if c.stopped}
     # A check that broke is the suite's error: it makes the verdict error only where it leaves a MUST
     # requirement unjudged (another check may have judged it, or found it failed).
@@ -208,6 +210,10 @@ def terminal_lines(state: RunState) -> list[str]:
     if "cleanup_failed" in notes:
         failures = notes["cleanup_failed"]["failures"]
         lines.insert(-1, f"  cleanup: {len(failures)} conversation(s) could not be deleted, e.g. {failures[0]}")
+    if notes.get("earlier_runs", {}).get("failures"):
+        failures = notes["earlier_runs"]["failures"]
+        lines.insert(-1, f"  earlier runs: {len(failures)} conversation(s) of killed runs could not be deleted, "
+                         f"e.g. {failures[0]}")
     if "throttled" in notes:
         data = notes["throttled"]
         lines.insert(-1, f"  throttled: {data['responses_429']} answer(s) 429, waited {data['waited_s']} s as asked")

@@ -112,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if inputs is not None:
         state.interrupt = inputs.interrupt
         state.baseline = inputs.baseline
+        state.earlier_runs = inputs.earlier_runs
     if workerinput is None:
         if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
             config.pluginmanager.register(_XdistController(state), "dify-conformance-xdist")
@@ -159,8 +160,10 @@ def _resolve_target(config: pytest.Config, state: RunState) -> None:
     """``pytest conformance`` (the CLI does this itself, before pytest): start the reference server if
     no URL was given, then preflight the target; an unusable one ends the run with exit 3 and reports."""
     from .finish import clear_reports, write_error_reports
+    from .recovery import finish_killed_runs
 
     try:
+        state.earlier_runs = finish_killed_runs(state.settings).note()  # first (CONTRACT.md, Test data)
         clear_reports(state.settings.report_dir)
         probe = state.users.probes[0] if state.users.probes else state.users.main
         state.target = resolve_target(state.settings, state.contract, probe)
@@ -467,7 +470,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         seeding_error = state.seeding_error()
         if state.log is not None:
             if cleanup_failures:
-                state.log.note("cleanup_failed", {"failures": cleanup_failures})
+                state.log.note("cleanup_failed", {"failures": cleanup_failures,
+                                                  "retryable": state.leftovers_retryable})
             if seeding_error and "interrupted" not in seeding_error:
                 state.log.note("seeding_failed", {"reason": seeding_error})
             if state.http is not None and state.http.throttled:
@@ -479,10 +483,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 state.log.note("seeding", {"waited_for_seconds_s": round(state.seeder.waited_s, 2)})
             if state.seeding is not None and state.seeding.done() and state.seeding.exception() is None:
                 state.log.note("data", {"facts": state.seeding.result().notes})
+            if not state.settings.read_only:  # what the run made, from its own ledger (every user, every check)
+                state.log.note("data", {"conversations_made": state.ledger.made})
             state.log.close()
     if state.is_controller:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         session.exitstatus = finish_run(state, interrupted=interrupted, pytest_status=int(exitstatus))
+        state.drop_journal(retryable=bool(state.notes.get("cleanup_failed", {}).get("retryable")))
         state.target.close()
 
 

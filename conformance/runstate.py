@@ -28,6 +28,7 @@ from .dataset import CreatedLedger, Dataset, Seeder, TestUsers
 from .errors import TargetUnusable
 from .evidence import CrosscutOracle, EvidenceLog, recorder
 from .exchange import OTHER_KEY_PLACEHOLDER, Exchange
+from .journal import MAIN_APP, OTHER_APP
 from .oracles.schema import ResponseValidator
 from .readonly import ReadOnlyDataset, read_listing
 from .results import CheckResult, RunResult, Waiver
@@ -205,6 +206,7 @@ class RunInputs:
     target: Target
     interrupt: threading.Event = field(default_factory=threading.Event)  # set by SIGINT/SIGTERM
     baseline: Any = None  # replay.Baseline: the earlier run a replay re-runs the failed checks of
+    earlier_runs: dict[str, Any] | None = None  # what finishing killed runs' journals did (recovery.py)
 
 
 @dataclass
@@ -228,7 +230,6 @@ class RunState:
     # The second app (--other-api-key, APP-01): its own client, API and ledger (deleted through its key).
     other_http: HttpClient | None = None
     other_api: ServiceApi | None = None
-    other_ledger: CreatedLedger = field(default_factory=CreatedLedger)
     seeding: Future[Dataset] | None = None
     seeder: Seeder | None = None
     _read_only_dataset: ReadOnlyDataset | None = None
@@ -241,6 +242,8 @@ class RunState:
     notes: dict[str, Any] = field(default_factory=dict)  # controller, at the end: run notes by kind
     cache: dict[str, Any] = field(default_factory=dict)  # values made once per run for the checks (executor.py)
     baseline: Any = None  # replay.Baseline when this run is a replay (RunInputs)
+    earlier_runs: dict[str, Any] | None = None  # notes.earlier_runs: killed runs' journals finished first
+    leftovers_retryable: int = 0  # deletes of the cleanup that failed in a way a later try may not
     _pool: ThreadPoolExecutor | None = None
     _record: Callable[[Exchange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -291,6 +294,11 @@ class RunState:
             record=record,
         )
         self.api = ServiceApi(self.http, self.contract.operation)
+        if not self.settings.read_only and self.ledger.journal is None:
+            from .journal import Journal, journal_path
+
+            self.ledger.attach(Journal(journal_path(self.settings.report_dir, self.run_id), run_id=self.run_id,
+                                       base_url=self.target.base_url, bundled=self.settings.base_url is None))
         if self.target.other_api_key:
             # APP-01's requests through the second key: recorded with the run's, capped by their share.
             # --rate-limit, a 429's hold and --concurrency cap both apps' requests together.
@@ -349,18 +357,30 @@ class RunState:
         return None if error is None else f"the test data could not be made: {error}"
 
     def finish_data(self) -> list[str]:
-        """Stop the seeding, then delete everything the run made; one line per conversation not deleted."""
+        """Stop the seeding, then delete everything the run made; one line per conversation not deleted.
+
+        The journal goes when nothing is left that a later try could delete (a 404 is final: the target
+        lost track of it); it stays, for ``dify-conformance cleanup``, when a delete failed otherwise.
+        With xdist each worker shares the one journal file: the controller removes it (``drop_journal``)."""
         if self.seeder is not None:
             self.seeder.stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=True)  # the seeder stops at its next step when interrupted
         if self.api is None or self.settings.read_only:
             return []
-        failures = self.ledger.cleanup(self.api, concurrency=self.settings.concurrency)
-        if self.other_api is not None:
-            failures += [f"(other app) {line}" for line in self.other_ledger.cleanup(
-                self.other_api, concurrency=self.settings.concurrency)]
-        return failures
+        apis = {MAIN_APP: self.api, **({OTHER_APP: self.other_api} if self.other_api is not None else {})}
+        left = self.ledger.cleanup(apis, concurrency=self.settings.concurrency, page_limit=self.contract.limit.maximum)
+        self.leftovers_retryable = left.retryable
+        if self.ledger.journal is not None:
+            self.ledger.journal.close()
+        return left.failures
+
+    def drop_journal(self, *, retryable: bool) -> None:
+        """The controller, once every process cleaned up: remove the journal unless a later try may help."""
+        from .journal import journal_path
+
+        if not retryable and not self.settings.read_only:
+            journal_path(self.settings.report_dir, self.run_id).unlink(missing_ok=True)
 
 
 STATE = pytest.StashKey[RunState]()  # the run state of one pytest process, in config.stash

@@ -128,8 +128,13 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         step = self._begin(f"create a conversation for user {name!r} ({'streaming' if streaming else 'blocking'})")
         send = self.api.create_conversation_streaming if streaming else self.api.create_conversation
-        exchange = self._write(step, lambda: send(name, f"dify-conformance lifecycle, step {len(self.story.steps)}"),
-                               creating_for=name)
+        text = f"dify-conformance lifecycle, step {len(self.story.steps)}"
+
+        def journaled() -> Exchange:  # each attempt is journaled before it is sent (journal.py)
+            self.context.ledger.sending(name)
+            return send(name, text)
+
+        exchange = self._write(step, journaled, creating_for=name)
         conversation_id = conversation_id_of(exchange)
         if conversation_id is None:
             self._undecided(f"the create was answered {exchange.status_code} without a conversation id")
@@ -206,9 +211,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         ledger = self.context.ledger
         for conversation in self.model.live():
             user, cid = conversation.user, conversation.id
-            exchange = self._retrying(lambda: self.api.delete(user, cid))  # noqa: B023 (called at once)
-            if exchange.status_code is not None and (200 <= exchange.status_code < 300 or exchange.status_code == 404):
-                ledger.forget(user, cid)
+            ledger.delete(self.api, user, cid)  # forgotten only when confirmed; a 404 is the cleanup's to report
         for name, count in self.uncertain.items():
             # A create answered 5xx may have made a conversation: the run-end cleanup deletes it too.
             exchange = self.api.list(user=name, limit=self.page_max, kind="cleanup-read")

@@ -30,6 +30,7 @@ class ConversationHandler:
         self.db = db
         self.touch = "update-not-touching" not in faults
         self.touch_on_rename = self.touch and "rename-not-touching" not in faults
+        self.lose_deletes = "delete-404-kept" in faults
 
     async def rename(self, request: Request, app_id: str) -> Response:
         body = await read_json_object(request)
@@ -49,7 +50,18 @@ class ConversationHandler:
         body = await read_json_object(request, empty_ok=True)
         user = required_user(body)
         conversation_id = _conversation_id(request)
+        if self.lose_deletes and await run_in_threadpool(self._lost, conversation_id):
+            raise not_found()  # the row stays, listed as before
         deleted = await run_in_threadpool(self.db.delete, app_id, owner_key(user), conversation_id)
         if not deleted:
             raise not_found()
         return Response(status_code=204)
+
+    def _lost(self, conversation_id: str) -> bool:
+        """delete-404-kept: the conversations whose first message ends in " #2" (the second of each
+        seeded user: deleted by nothing but the run-end cleanup) are "not found" to DELETE."""
+        first = self.db.first_query(conversation_id)
+        return first is not None and first.endswith(LOST_SUFFIX)
+
+
+LOST_SUFFIX = " #2"

@@ -231,6 +231,14 @@ class Database:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    def first_query(self, conversation_id: str) -> str | None:
+        """The query of a conversation's first message (None if it has none)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.select(messages.c.query).where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.created_at, messages.c.id).limit(1)).scalar()
+        return None if found is None else str(found)
+
     def find(self, app_id: str | None, owner: Owner, conversation_id: str, *,
              include_deleted: bool = False) -> ConversationRow | None:
         """The conversation named by a cursor, if the owner matches."""

@@ -14,11 +14,13 @@ from typing import cast
 
 import pytest
 
+from conformance import journal
 from conformance.api import ServiceApi
 from conformance.checks import inconclusive
 from conformance.contract import Contract
 from conformance.dataset import AppSeeder, SeedingError
 from conformance.executor import Probes
+from conformance.journal import MAIN_APP
 from conformance.oracles.apps import foreign_cursor_violations, foreign_items_violations, shared_items_violations
 from conformance.oracles.walk import Walk
 from conformance.readonly import Listing, ReadOnlyDataset, read_listing
@@ -60,8 +62,8 @@ def test_neither_app_lists_the_other_apps_conversations(probes: Probes, run_stat
         _read_only(probes, cast(ReadOnlyDataset, run_state.dataset()), api, other_api, contract)
         return
     user = run_state.users.app
-    this = AppSeeder(api, run_state.ledger, THIS_APP)
-    other = AppSeeder(other_api, run_state.other_ledger, OTHER_APP)
+    this = AppSeeder(api, run_state.ledger, THIS_APP, MAIN_APP)
+    other = AppSeeder(other_api, run_state.ledger, OTHER_APP, journal.OTHER_APP)
     made: dict[str, tuple[str, ...]] = {}
     try:
         try:

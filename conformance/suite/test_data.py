@@ -8,7 +8,7 @@ from conformance.api import ServiceApi
 from conformance.catalogue import Req
 from conformance.checks import expect, inconclusive
 from conformance.contract import Contract
-from conformance.dataset import Dataset, SeedingError, TestUsers
+from conformance.dataset import MISSING_AFTER_CREATE, Dataset, SeedingError, TestUsers
 from conformance.exchange import Exchange
 from conformance.executor import Probes
 from conformance.oracles import Inconclusive, violation
@@ -41,7 +41,7 @@ def test_a_created_conversation_is_listed_until_deleted(probes: Probes, api: Ser
         ids, last = _listed_ids(api, contract, users.scratch, 1)
         return [] if conversation_id in ids else [violation(
             Req.DATA_01, f"conversation {conversation_id}, just created for {users.scratch!r}, is not in that "
-            "user's list", last)]
+            f"user's list: {MISSING_AFTER_CREATE}", last)]
 
     probes.judge(listed)  # a step that cannot be decided keeps what the steps before it found
     deleted = api.delete(users.scratch, conversation_id)

@@ -101,6 +101,7 @@ class FaultProbe:
 
 
 PROBES: dict[str, FaultProbe] = {}
+BREAKS_NOTHING = {"delete-404-kept"}
 
 
 def probe(name: str, policy: ServerPolicy = DEFAULT) -> Callable[[Probe], Probe]:
@@ -433,6 +434,15 @@ def _apps_not_isolated(api: ServerClient, seed: Seed) -> None:
     assert status(api.list_raw({"user": "alice", "last_id": seed.other_app})) == 200
 
 
+@probe("delete-404-kept")
+def _delete_404_kept(api: ServerClient, seed: Seed) -> None:
+    lost = api.create("dave", "dify-conformance test data: dave #2")["conversation_id"]
+    kept = api.create("dave", "dify-conformance test data: dave #3")["conversation_id"]
+    assert status(api.delete_raw(lost, {"user": "dave"})) == 404
+    assert status(api.delete_raw(kept, {"user": "dave"})) == 204
+    assert ids(api.page(user="dave")) == [lost]  # "not found" to DELETE, and still listed
+
+
 # -- tests -----------------------------------------------------------------------------------------
 
 
@@ -450,7 +460,9 @@ def test_every_fault_name_in_the_code_is_registered_and_used() -> None:
 
 def test_registry_entries() -> None:
     for name, fault in FAULTS.items():
-        assert fault.name == name and fault.breaks and fault.description
+        # A fault that breaks nothing of the catalogue is named here with why: what it shows is reported
+        # elsewhere (delete-404-kept: only the run-end cleanup deletes those, into notes.cleanup_failed).
+        assert fault.name == name and (fault.breaks or name in BREAKS_NOTHING) and fault.description
         assert all(re.fullmatch(r"[A-Z]+-0[1-9]", requirement) for requirement in fault.breaks)
         for requirement, why in fault.collateral:  # a consequence, with its reason, never a restatement
             assert re.fullmatch(r"[A-Z]+-0[1-9]", requirement) and requirement not in fault.breaks and why
