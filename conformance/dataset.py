@@ -33,7 +33,7 @@ class TestUsers:
 
     ``twin`` differs from ``main`` only in letter case; ``probes`` are near-identical ids that hold
     no data and must never see any: LIKE wildcards, a prefix, an extension, other case, full-width
-    and accented letters, and the near misses of the two special users. ``non_ascii`` (accents, CJK,
+    and accented letters, leading and trailing space and tab (of every user that owns data), and the near misses of the two special users. ``non_ascii`` (accents, CJK,
     an emoji) and ``special`` (space, ``+``, ``%``, ``/``, quotes) own conversations too: ids that a
     wrong charset or a second URL decoding turns into someone else.
     """
@@ -65,7 +65,9 @@ class TestUsers:
                 f"{stem}-Alice",
                 f"{stem}-ａｌｉｃｅ",
                 f"{stem}-alicé",
+                *whitespace_twins(main),
                 *near_misses(non_ascii, special),
+                *(twin for owner in (non_ascii, special) for twin in whitespace_twins(owner)),
             ),
             non_ascii=non_ascii,
             special=special,
@@ -79,8 +81,15 @@ class TestUsers:
     @classmethod
     def read_only(cls, user: str) -> TestUsers:
         """Probes around an existing user's id; no twin or scratch user is made."""
-        variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é")
+        variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é",
+                    *whitespace_twins(user))
         return cls(main=user, twin="", scratch="", probes=tuple(v for v in dict.fromkeys(variants) if v != user))
+
+
+def whitespace_twins(user: str) -> tuple[str, ...]:
+    """The user with a leading and a trailing space and tab: one user to a target that strips ``user`` or
+    compares it as MySQL's PAD SPACE collations do (``'a' = 'a '``), another to Dify."""
+    return (f" {user}", f"{user} ", f"\t{user}", f"{user}\t")
 
 
 def near_misses(non_ascii: str, special: str) -> tuple[str, ...]:

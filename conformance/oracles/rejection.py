@@ -14,14 +14,16 @@ __all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "per
 
 
 def forbids_server_errors(requirement: str) -> bool:
-    """Whether the requirement's own text names a 5xx as a failure of it (LIMIT-02, PAGE-03), not only ROBUST-01."""
-    return "5xx" in catalogue_requirement(requirement).title
+    """Whether a 5xx given again to the same request breaks this requirement too (AUTH-01, LIMIT-02, PAGE-03),
+    not only ROBUST-01: typed data of the catalogue, never its text."""
+    return catalogue_requirement(requirement).repeated_5xx_breaks
 
 
 def persistent_server_error(tries: Sequence[Exchange], requirement: str, why: str) -> list[Violation]:
     """The same request answered with a 5xx on every try: the target's answer to that input, not a blip.
 
-    Blamed on the rejection requirement only where its text forbids a 5xx; elsewhere ROBUST-01 alone.
+    Blamed on the rejection requirement only where the catalogue says a repeated 5xx breaks it; elsewhere
+    ROBUST-01 alone.
     """
     if not tries or not all(is_server_error(t) for t in tries) or not forbids_server_errors(requirement):
         raise Inconclusive(f"{tries[-1].describe() if tries else 'no request'}: a server error where a refusal "

@@ -34,6 +34,8 @@ _REGISTRY: tuple[Fault, ...] = (
           "a request with no Authorization header is served as the first app"),
     Fault("auth-any-key-accepted", ("AUTH-01",),
           "any Bearer value is served as the first app (a missing header is still 401)"),
+    Fault("auth-malformed-5xx", ("AUTH-01", "ROBUST-01"),
+          "a malformed Authorization header (another scheme, 'Bearer ' with no token) is answered 500, every time"),
     Fault("user-missing-served", ("USER-01",),
           "with user required, a missing user is served 200 as the default user's (empty) list"),
     Fault("user-missing-lists-all", ("USER-01",),
@@ -46,6 +48,9 @@ _REGISTRY: tuple[Fault, ...] = (
           "users are compared case-insensitively in GET /conversations"),
     Fault("user-like-match", ("USER-02",),
           "the user filter is a SQL LIKE pattern, so '_' and '%' in a user string match other users"),
+    Fault("user-whitespace-stripped", ("USER-02",),
+          "GET /conversations strips leading and trailing whitespace from user before comparing (as MySQL's PAD "
+          "SPACE collations ignore trailing spaces), so ' alice' and 'alice\\t' read alice's list"),
     Fault("cursor-other-user", ("USER-02",),
           "a last_id naming another user's conversation is accepted and the page continues that user's list",
           collateral=(("PAGE-03", "that last_id names no conversation of this user and is served a page, not a "

@@ -98,6 +98,8 @@ class ConversationLister:
             raise server_error()  # Dify's end_users.session_id is varchar(255): the insert fails
         if "user-non-ascii-unlisted" in faults:
             user = user.encode("utf-8").decode("latin-1")  # the query decoded with the wrong charset
+        if "user-whitespace-stripped" in faults:
+            user = user.strip()  # as MySQL's PAD SPACE collations compare 'a' = 'a '
         if "users-not-isolated" in faults:
             return Owner("", UserMatch.ANY)
         if "user-case-insensitive" in faults:

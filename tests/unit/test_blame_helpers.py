@@ -109,3 +109,31 @@ def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx
     with pytest.raises(Inconclusive):
         refused(send, "SORT-03", "sort_by is outside the enum")
     assert len(sent) == 1
+
+
+def test_a_repeated_5xx_breaks_auth_01_and_a_blip_does_not():
+    from conformance.catalogue import Req
+    from conformance.probes import SERVER_ERROR_TRIES, refused
+
+    send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
+    (found,) = refused(send, Req.AUTH_01, "a request with an empty bearer token", status=401)
+    assert found.requirement == Req.AUTH_01 and len(sent) == SERVER_ERROR_TRIES
+    send, sent = _sender(503, 401)
+    assert refused(send, Req.AUTH_01, "a request with an empty bearer token", status=401) == [] and len(sent) == 2
+
+
+def test_the_5xx_blame_is_typed_data_of_the_catalogue_not_its_titles():
+    from conformance.catalogue import REQUIREMENTS, Req
+
+    breaking = {r.id for r in REQUIREMENTS if r.repeated_5xx_breaks}
+    assert breaking == {Req.AUTH_01, Req.LIMIT_02, Req.PAGE_03}
+    assert all(r.answer for r in REQUIREMENTS if r.repeated_5xx_breaks)
+
+
+def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
+    from conformance.dataset import whitespace_twins
+
+    users = TestUsers.for_run("r1")
+    for owner in (users.main, *users.owners):
+        assert set(whitespace_twins(owner)) <= set(users.probes)
+    assert {" bob", "bob ", "\tbob", "bob\t"} <= set(TestUsers.read_only("bob").probes)
