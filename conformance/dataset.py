@@ -33,7 +33,8 @@ class TestUsers:
 
     ``twin`` differs from ``main`` only in letter case; ``probes`` are near-identical ids that hold
     no data and must never see any: LIKE wildcards, a prefix, an extension, other case, full-width
-    and accented letters, leading and trailing space and tab (of every user that owns data), and the near misses of the two special users. ``non_ascii`` (accents, CJK,
+    and accented letters, leading and trailing space and tab (of every user that owns data), and the
+    near misses of the two special users. ``non_ascii`` (accents, CJK,
     an emoji) and ``special`` (space, ``+``, ``%``, ``/``, quotes) own conversations too: ids that a
     wrong charset or a second URL decoding turns into someone else.
     """
