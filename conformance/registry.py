@@ -78,6 +78,8 @@ CROSSCUT: tuple[Check, ...] = (
           "valid against the spec's schema"),
     Check("crosscut", R.SCHEMA_02, (R.SCHEMA_02,), "SCHEMA-02 every 200 list response of the run has every "
           "documented property"),
+    Check("crosscut", R.SCHEMA_03, (R.SCHEMA_03,), "SCHEMA-03 every conversation any 200 list response of the "
+          "run holds has epoch-second timestamps, updated_at >= created_at"),
 )
 
 _BY_KEY = {check.key: check for check in (*CHECKS, *CROSSCUT)}

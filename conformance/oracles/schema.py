@@ -15,6 +15,7 @@ from ..contract import Contract
 from ..exchange import Exchange
 from ..results import Violation
 from . import violation
+from .timestamps import listed_timestamp_violations
 
 __all__ = ["ResponseValidator", "is_json_media_type", "NULL_ALLOWED", "without_allowed_nulls"]
 
@@ -59,8 +60,10 @@ class ResponseValidator:
         return [violation("SCHEMA-01", f"the body does not match the spec's schema: {shown}{more}", exchange)]
 
     def crosscut(self, exchange: Exchange) -> list[Violation]:
-        """What every 200 list response of the run is held to: SCHEMA-01 and SCHEMA-02."""
-        return self.schema_violations(exchange) + self.missing_properties(exchange)
+        """What every 200 list response of the run is held to: SCHEMA-01, SCHEMA-02, and SCHEMA-03's
+        plausibility and order of each listed item's timestamps."""
+        return (self.schema_violations(exchange) + self.missing_properties(exchange)
+                + listed_timestamp_violations(exchange))
 
     def missing_properties(self, exchange: Exchange) -> list[Violation]:
         """SCHEMA-02: every property the schema documents, present in the body and in each item."""

@@ -114,6 +114,9 @@ _REGISTRY: tuple[Fault, ...] = (
           "list items lack introduction"),
     Fault("timestamps-in-milliseconds", ("SCHEMA-03",),
           "created_at and updated_at are served (not stored) in milliseconds"),
+    Fault("updated-before-created", ("SCHEMA-03",),
+          "creations are dated rounded to the nearest second and updates truncated, an update never held at "
+          "the creation's second (as Dify on PostgreSQL): a quick follow-up is dated a second before creation"),
     Fault("delete-not-hidden", ("DATA-01",),
           "deleted conversations still appear in lists (DELETE still answers 204)"),
     Fault("update-not-touching", ("DATA-02",),
