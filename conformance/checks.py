@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import pytest
 
+from .catalogue import Req
 from .oracles import Inconclusive
 from .results import CheckResult, Violation
 
@@ -45,9 +46,18 @@ def expect(violations: Iterable[Violation]) -> None:
         raise ConformanceFailure(found)
 
 
-def inconclusive(reason: str) -> NoReturn:
-    """End the check as skipped: the evidence cannot decide it (another requirement owns the cause)."""
-    pytest.skip(f"inconclusive: {reason}")
+class InconclusiveSkip(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The skip of an inconclusive check, carrying the requirements that own its cause (typed, for the plugin)."""
+
+    def __init__(self, reason: str, owners: tuple[str, ...]) -> None:
+        super().__init__(reason)
+        self.owners = owners
+
+
+def inconclusive(reason: str | Inconclusive, owner: Req | tuple[Req, ...] | None = None) -> NoReturn:
+    """End the check as skipped: the evidence cannot decide it (``owner``, or the Inconclusive's, owns the cause)."""
+    owners = Inconclusive(str(reason), owner).owners or (reason.owners if isinstance(reason, Inconclusive) else ())
+    raise InconclusiveSkip(f"inconclusive: {reason}", tuple(owners))
 
 
 class SoftChecks:
@@ -60,6 +70,7 @@ class SoftChecks:
         self.violations: list[Violation] = []
         self.decided = 0
         self.undecided: list[str] = []
+        self.owners: list[tuple[Req, ...]] = []
 
     def add(self, violations: Iterable[Violation]) -> None:
         self.violations.extend(violations)
@@ -67,12 +78,13 @@ class SoftChecks:
 
     def undecidable(self, error: Inconclusive) -> None:
         self.undecided.append(str(error))
+        self.owners.append(error.owners)
 
     def finish(self) -> None:
         expect(self.violations)
         if not self.decided and self.undecided:
             more = f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""
-            inconclusive(self.undecided[0] + more)
+            inconclusive(self.undecided[0] + more, tuple(dict.fromkeys(o for owners in self.owners for o in owners)))
 
 
 def decided(judge: Callable[[], Iterable[Violation]]) -> None:

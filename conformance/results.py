@@ -78,16 +78,20 @@ class CheckResult:
     duration_s: float = 0.0
     replay: str | None = None  # how to replay a hypothesis failure
     stopped: Stop | None = None  # the run's limit that kept this check from being judged, if one did
+    # Skipped as inconclusive: the requirements whose failure explains it (oracles.Inconclusive.owners).
+    inconclusive_owners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["requirements"] = list(self.requirements)
+        data["inconclusive_owners"] = list(self.inconclusive_owners)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         data = dict(data)
         data["requirements"] = tuple(data["requirements"])
+        data["inconclusive_owners"] = tuple(data.get("inconclusive_owners", ()))
         data["violations"] = [Violation.from_dict(v) for v in data.get("violations", [])]
         return cls(**data)
 

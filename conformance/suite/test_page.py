@@ -31,7 +31,7 @@ def _walk(api: ServiceApi, contract: Contract, dataset: Dataset, sort_by: str | 
     try:
         return judged_walk(api, contract, dataset, sort_by=sort_by, limit=limit)
     except Inconclusive as error:
-        inconclusive(str(error))
+        inconclusive(error)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -45,7 +45,7 @@ def test_timestamps_are_epoch_seconds_near_creation(api: ServiceApi, contract: C
         walk = walk or walk_pages(api, user=dataset.users.main, sort_by=None, limit=limit, effective_sort="",
                           effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1)))
     except Inconclusive as error:
-        inconclusive(str(error))
+        inconclusive(error)
     items = [(page, item) for page in walk.pages for item in page.items]
     if not items:
         inconclusive("the user has no conversations to judge")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import ServiceApi
+from conformance.catalogue import Req
 from conformance.checks import expect, inconclusive
 from conformance.contract import Contract
 from conformance.dataset import Dataset
@@ -21,11 +22,12 @@ def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, 
     try:
         page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
     except Inconclusive as error:
-        inconclusive(str(error))
+        inconclusive(error)
     if not page.items:
         inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
     if not any(sort_key(item, judged_as) is not None for item in page.items):
-        inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
+        inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)",
+                     (Req.SCHEMA_01, Req.SCHEMA_02))
     index = first_disorder(page.items, judged_as)
     if index is None:
         return []

@@ -137,3 +137,32 @@ def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
     for owner in (users.main, *users.owners):
         assert set(whitespace_twins(owner)) <= set(users.probes)
     assert {" bob", "bob ", "\tbob", "bob\t"} <= set(TestUsers.read_only("bob").probes)
+
+
+def _skipped(owners, reason="inconclusive: a server error (see ROBUST-01)"):
+    return CheckResult("t::x", "PAGE-01 x", ("PAGE-01",), "skipped", reason=reason, inconclusive_owners=owners)
+
+
+def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
+    from conformance.catalogue import Req
+    from conformance.verdict import settle_inconclusive
+
+    (check,) = settle_inconclusive([_skipped((Req.SCHEMA_01,))])
+    assert check.outcome == "error" and "SCHEMA-01" in check.reason
+    failing = CheckResult("crosscut::SCHEMA-01", "SCHEMA-01", ("SCHEMA-01",), "failed",
+                          violations=[Violation("SCHEMA-01", "data: null")])
+    kept, _ = settle_inconclusive([_skipped((Req.SCHEMA_01, Req.SCHEMA_02)), failing])
+    assert kept.outcome == "skipped"
+    (plain,) = settle_inconclusive([_skipped(())])  # no owner named: a plain skip
+    assert plain.outcome == "skipped"
+
+
+def test_inconclusive_owners_are_typed_and_travel_with_the_check():
+    from conformance.catalogue import Req
+
+    assert Inconclusive("x", Req.ROBUST_01).owners == (Req.ROBUST_01,) and Inconclusive("x").owners == ()
+    with pytest.raises(Inconclusive) as raised:
+        rejection_violations(exchange(503, {"message": "busy"}), "LIMIT-02", "limit=0 is out of range")
+    assert raised.value.owners == (Req.ROBUST_01,)
+    check = _skipped((Req.ROBUST_01,))
+    assert CheckResult.from_dict(check.to_dict()) == check
