@@ -56,8 +56,11 @@ class InconclusiveSkip(pytest.skip.Exception):  # type: ignore[misc,name-defined
 
 def inconclusive(reason: str | Inconclusive, owner: Req | tuple[Req, ...] | None = None) -> NoReturn:
     """End the check as skipped: the evidence cannot decide it (``owner``, or the Inconclusive's, owns the cause)."""
-    owners = Inconclusive(str(reason), owner).owners or (reason.owners if isinstance(reason, Inconclusive) else ())
-    raise InconclusiveSkip(f"inconclusive: {reason}", tuple(owners))
+    if owner is not None:
+        owners: tuple[str, ...] = (owner,) if isinstance(owner, Req) else owner
+    else:
+        owners = reason.owners if isinstance(reason, Inconclusive) else ()
+    raise InconclusiveSkip(f"inconclusive: {reason}", owners)
 
 
 class SoftChecks:

@@ -166,3 +166,21 @@ def test_inconclusive_owners_are_typed_and_travel_with_the_check():
     assert raised.value.owners == (Req.ROBUST_01,)
     check = _skipped((Req.ROBUST_01,))
     assert CheckResult.from_dict(check.to_dict()) == check
+
+
+def test_the_skip_of_an_inconclusive_check_carries_its_owners():
+    from conformance.catalogue import Req
+    from conformance.checks import InconclusiveSkip, SoftChecks, inconclusive
+
+    with pytest.raises(InconclusiveSkip) as raised:
+        inconclusive(Inconclusive("a 503", Req.ROBUST_01))
+    assert raised.value.owners == (Req.ROBUST_01,)
+    with pytest.raises(InconclusiveSkip) as raised:
+        inconclusive("no integer updated_at", (Req.SCHEMA_01, Req.SCHEMA_02))
+    assert raised.value.owners == (Req.SCHEMA_01, Req.SCHEMA_02)
+    soft = SoftChecks()
+    soft.undecidable(Inconclusive("a 503", Req.ROBUST_01))
+    soft.undecidable(Inconclusive("not a page"))
+    with pytest.raises(InconclusiveSkip) as raised:
+        soft.finish()
+    assert raised.value.owners == (Req.ROBUST_01,)
