@@ -87,7 +87,10 @@ class SoftChecks:
         expect(self.violations)
         if not self.decided and self.undecided:
             more = f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""
-            inconclusive(self.undecided[0] + more, tuple(dict.fromkeys(o for owners in self.owners for o in owners)))
+            # Owned only when every undecided probe names an owner: one without may explain the skip alone.
+            owned = all(self.owners)
+            inconclusive(self.undecided[0] + more,
+                         tuple(dict.fromkeys(o for owners in self.owners for o in owners)) if owned else None)
 
 
 def decided(judge: Callable[[], Iterable[Violation]]) -> None:
