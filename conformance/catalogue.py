@@ -51,15 +51,21 @@ class Requirement:
     level: Level
     title: str
     needs_writes: bool = False  # skipped in --read-only mode
+    # The answer this requirement wants to the requests it judges ("401", "4xx"; "" where none), and
+    # whether a 5xx the target gives again to the same request breaks it too (a 5xx is never that
+    # answer), not ROBUST-01 alone. A 5xx that does not repeat is a blip: ROBUST-01's only.
+    answer: str = ""
+    repeated_5xx_breaks: bool = False
 
 
-def _r(id: str, level: str, title: str, *, needs_writes: bool = False) -> Requirement:
-    return Requirement(Req(id), Level(level), title, needs_writes)
+def _r(id: str, level: str, title: str, *, needs_writes: bool = False, answer: str = "",
+       repeated_5xx_breaks: bool = False) -> Requirement:
+    return Requirement(Req(id), Level(level), title, needs_writes, answer, repeated_5xx_breaks)
 
 
 REQUIREMENTS: tuple[Requirement, ...] = (
     _r("AUTH-01", "MUST", "A request without a bearer API key, or with a wrong one, is answered 401 and "
-       "carries no conversation data."),
+       "carries no conversation data.", answer="401", repeated_5xx_breaks=True),
     _r("USER-01", "MUST", "Where the spec marks `user` required, a request without it is rejected with a 4xx "
        "and carries no data. Where the spec marks it optional, such a request is answered 200, schema-valid, "
        "holding none of the test users' conversations."),
@@ -68,7 +74,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     _r("LIMIT-01", "MUST", "Every `limit` within the spec's minimum..maximum is answered 200 with exactly "
        "min(limit, remaining) items."),
     _r("LIMIT-02", "MUST", "A `limit` below the minimum or above the maximum is rejected with a 4xx: not served, "
-       "not silently clamped, not a 5xx."),
+       "not silently clamped, not a 5xx.", answer="4xx", repeated_5xx_breaks=True),
     _r("LIMIT-03", "MUST", "Without `limit`, the spec's default applies."),
     _r("LIMIT-04", "MUST", "The response's `limit` equals the limit in effect."),
     _r("LIMIT-05", "MUST", "A `limit` that is not an integer is rejected with a 4xx."),
@@ -81,7 +87,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
        "also when several conversations share a timestamp."),
     _r("PAGE-02", "MUST", "`has_more` is true exactly when more conversations follow the page."),
     _r("PAGE-03", "MUST", "A well-formed `last_id` that names no conversation of this user is rejected with a "
-       "4xx (404 is what Dify answers); never a 5xx, never a page served as if no cursor was given."),
+       "4xx (404 is what Dify answers); never a 5xx, never a page served as if no cursor was given.",
+       answer="4xx", repeated_5xx_breaks=True),
     _r("PAGE-04", "MUST", "A malformed `last_id` is rejected with a 4xx."),
     _r("SCHEMA-01", "MUST", "Every 200 response has a JSON content type and validates against the spec's "
        "response schema, formats included."),

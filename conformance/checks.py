@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import pytest
 
+from .catalogue import Req
+from .oracles import Inconclusive
 from .results import CheckResult, Violation
 
 __all__ = ["ConformanceFailure", "expect", "inconclusive", "run_property", "settle_unsent", "serialise_ast_parsing"]
@@ -46,9 +48,21 @@ def expect(violations: Iterable[Violation]) -> None:
         raise ConformanceFailure(found)
 
 
-def inconclusive(reason: str) -> NoReturn:
-    """End the check as skipped: the evidence cannot decide it (another requirement owns the cause)."""
-    pytest.skip(f"inconclusive: {reason}")
+class InconclusiveSkip(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The skip of an inconclusive check, carrying the requirements that own its cause (typed, for the plugin)."""
+
+    def __init__(self, reason: str, owners: tuple[str, ...]) -> None:
+        super().__init__(reason)
+        self.owners = owners
+
+
+def inconclusive(reason: str | Inconclusive, owner: Req | tuple[Req, ...] | None = None) -> NoReturn:
+    """End the check as skipped: the evidence cannot decide it (``owner``, or the Inconclusive's, owns the cause)."""
+    if owner is not None:
+        owners: tuple[str, ...] = (owner,) if isinstance(owner, Req) else owner
+    else:
+        owners = reason.owners if isinstance(reason, Inconclusive) else ()
+    raise InconclusiveSkip(f"inconclusive: {reason}", owners)
 
 
 # CPython 3.11's ast module counts recursion per interpreter, not per thread: two threads turning

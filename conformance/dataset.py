@@ -15,6 +15,7 @@ from typing import Any
 from .api import ServiceApi
 from .exchange import Exchange
 from .ledger import CreatedLedger
+from .lifecycle.clock import ROUNDING_AHEAD_S
 from .oracles.page import is_server_error
 
 __all__ = ["TestUsers", "SeedPlan", "Dataset", "Seeder", "SeedingError", "Update", "CreatedLedger",
@@ -42,7 +43,8 @@ class TestUsers:
 
     ``twin`` differs from ``main`` only in letter case; ``probes`` are near-identical ids that hold
     no data and must never see any: LIKE wildcards, a prefix, an extension, other case, full-width
-    and accented letters, and the near misses of the two special users. ``non_ascii`` (accents, CJK,
+    and accented letters, leading and trailing space and tab (of every user that owns data), and the
+    near misses of the two special users. ``non_ascii`` (accents, CJK,
     an emoji) and ``special`` (space, ``+``, ``%``, ``/``, quotes) own conversations too: ids that a
     wrong charset or a second URL decoding turns into someone else.
     """
@@ -75,7 +77,9 @@ class TestUsers:
                 f"{stem}-Alice",
                 f"{stem}-ａｌｉｃｅ",
                 f"{stem}-alicé",
+                *whitespace_twins(main),
                 *near_misses(non_ascii, special),
+                *(twin for owner in (non_ascii, special) for twin in whitespace_twins(owner)),
             ),
             non_ascii=non_ascii,
             special=special,
@@ -90,8 +94,15 @@ class TestUsers:
     @classmethod
     def read_only(cls, user: str) -> TestUsers:
         """Probes around an existing user's id; no twin or scratch user is made."""
-        variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é")
+        variants = (user[:-1] + "_" if user else "_", user + "%", user[:-1], user + "x", user.swapcase(), user + "é",
+                    *whitespace_twins(user))
         return cls(main=user, twin="", scratch="", probes=tuple(v for v in dict.fromkeys(variants) if v != user))
+
+
+def whitespace_twins(user: str) -> tuple[str, ...]:
+    """The user with a leading and a trailing space and tab: one user to a target that strips ``user`` or
+    compares it as MySQL's PAD SPACE collations do (``'a' = 'a '``), another to Dify."""
+    return (f" {user}", f"{user} ", f"\t{user}", f"{user}\t")
 
 
 def near_misses(non_ascii: str, special: str) -> tuple[str, ...]:
@@ -143,6 +154,9 @@ class Dataset:
         return len(self.main_ids)
 
 
+_SECOND_MARGIN_S = 0.05  # past a second's boundary: creations and updates may be dated by clocks ms apart
+
+
 class Seeder:
     """Makes the data of one run through the documented Service API."""
 
@@ -155,6 +169,7 @@ class Seeder:
         self.page_limit = page_limit
         self.concurrency = concurrency
         self.waited_s = 0.0  # time spent waiting for the next second
+        self._first_burst_answered: float | None = None
         self._uncertain = 0  # creates retried after a 5xx or no answer: the first try may have made one
         self._lock = threading.Lock()
         self.stop = threading.Event()  # set when the run ends early (interrupt): seeding stops at its next step
@@ -195,6 +210,8 @@ class Seeder:
                 labels = [f"{users.main} #{len(main_ids) + i + 1}" for i in range(size)]
                 # One burst fires at once so that several conversations share a second.
                 main_ids += list(pool.map(lambda label: self.create(users.main, label), labels))
+                if burst == 0:
+                    self._first_burst_answered = time.time()  # the updates' targets are of this burst
                 if plan.lifecycle and burst == len(sizes) // 2:
                     doomed["middle"] = self.create(users.main, f"{users.main} to delete: middle")
                     doomed["updated last"] = self.create(users.main, f"{users.main} to delete: updated last")
@@ -261,10 +278,13 @@ class Seeder:
 
     def _update(self, main_ids: list[str]) -> list[Update]:
         """In a later second than their creation, a new message to the oldest conversations and a new name
-        for the next ones: after the last burst, which began in a later second than the first (a single
-        burst waits for the next second)."""
+        for the next ones, after the last burst: in a later second of the target's clock under every
+        reading of its dates (truncated, or rounded up to half a second ahead: see lifecycle/clock.py),
+        so at least a second and a half after the first burst's answers, whatever the clocks' offset."""
         before = self._updated_at_of(main_ids)
-        if self.plan.bursts < 2:
+        if self._first_burst_answered is not None:
+            self._sleep_until(self._first_burst_answered + 1.0 + ROUNDING_AHEAD_S + _SECOND_MARGIN_S)
+        else:
             self._next_second()
         updates: list[Update] = []
         targets = main_ids[: self.plan.messages + self.plan.renames]
@@ -288,10 +308,18 @@ class Seeder:
         listed = self._listed(self.users.main, len(ids))
         return {c: listed[c].get("updated_at") for c in ids if c in listed}
 
+    def _sleep_until(self, moment: float) -> None:
+        wait = moment - time.time()
+        if wait <= 0:
+            return
+        self.waited_s += wait
+        if self.stop.wait(wait):
+            raise SeedingError("interrupted before the test data was complete")
+
     def _next_second(self) -> None:
         """Sleep into the next whole second (plus a margin for clock skew), so timestamps differ."""
         now = time.time()
-        wait = (int(now) + 1 - now) + 0.05
+        wait = (int(now) + 1 - now) + _SECOND_MARGIN_S
         self.waited_s += wait
         if self.stop.wait(wait):
             raise SeedingError("interrupted before the test data was complete")

@@ -82,7 +82,7 @@ class EvidenceLog:
 
 
 class CrosscutOracle:
-    """Judges every recorded exchange for ROBUST-01, SCHEMA-01 and SCHEMA-02, whichever check sent it,
+    """Judges every recorded exchange for ROBUST-01, SCHEMA-01, SCHEMA-02 and SCHEMA-03, whichever check sent it,
     and writes what it finds to the log. Subscribed beside the log: the HTTP client only records."""
 
     def __init__(self, log: EvidenceLog, validate: Callable[[Exchange], list[Violation]],

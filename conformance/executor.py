@@ -36,8 +36,8 @@ from typing import Any, TypeVar
 import pytest
 
 from .api import JOB_HALT
-from .catalogue import requirement
-from .checks import ConformanceFailure, inconclusive, serialise_ast_parsing
+from .catalogue import Req, requirement
+from .checks import ConformanceFailure, InconclusiveSkip, inconclusive, serialise_ast_parsing
 from .oracles import Inconclusive
 from .results import Stop, Violation
 from .runstate import RunState
@@ -57,6 +57,7 @@ class Probes:
         self.violations: list[Violation] = []
         self.decided = 0
         self.undecided: list[str] = []
+        self.owners: list[tuple[Req, ...]] = []  # per undecided probe: the requirements that own its cause
         self._lock = threading.Lock()
 
     def judge(self, probe: Callable[[], Iterable[Violation]]) -> list[Violation] | None:
@@ -64,7 +65,7 @@ class Probes:
         try:
             found = list(probe())
         except Inconclusive as error:
-            self.undecidable(str(error))
+            self.undecidable(str(error), error.owners)
             return None
         self.add(found)
         return found
@@ -91,7 +92,7 @@ class Probes:
         results: list[R | None] = []
         for value, error in outcomes:
             if isinstance(error, Inconclusive):
-                self.undecidable(str(error))
+                self.undecidable(str(error), error.owners)
             elif error is not None:
                 raise error
             results.append(value)
@@ -103,9 +104,10 @@ class Probes:
             self.violations.extend(violations)
             self.decided += 1
 
-    def undecidable(self, reason: str) -> None:
+    def undecidable(self, reason: str, owners: tuple[Req, ...] = ()) -> None:
         with self._lock:
             self.undecided.append(reason)
+            self.owners.append(owners)
 
     def finish(self) -> None:
         """Fail with every violation found; inconclusive when no probe could be decided."""
@@ -113,7 +115,10 @@ class Probes:
             raise ConformanceFailure(self.violations)
         if not self.decided and self.undecided:
             more = f" (and {len(self.undecided) - 1} more)" if len(self.undecided) > 1 else ""
-            inconclusive(self.undecided[0] + more)
+            # Owned only when every undecided probe names an owner: one without may explain the skip alone.
+            owned = all(self.owners)
+            inconclusive(self.undecided[0] + more,
+                         tuple(dict.fromkeys(o for owners in self.owners for o in owners)) if owned else None)
 
 
 def _attempt(fetch: Callable[[T], R], value: T) -> tuple[R | None, BaseException | None]:
@@ -266,7 +271,7 @@ class Executor:
                 probes.finish()
                 error: BaseException | None = None
             except Inconclusive as exc:  # undecidable outside any probe: the same as inside one
-                error = _skip(f"inconclusive: {exc}")
+                error = InconclusiveSkip(f"inconclusive: {exc}", exc.owners)
             except BaseException as exc:  # the check's outcome, raised again in pytest's call of the check
                 error = exc
         outcome = JobOutcome(error, round(time.monotonic() - started, 3), stopped, why, tally.refused, tally.sent)
@@ -300,14 +305,6 @@ class Executor:
         if state.http is not None and state.http.stopped:
             return state.http.stop_kind, f"{state.http.stopped} before this check started"
         return None, None
-
-
-def _skip(reason: str) -> BaseException:
-    try:
-        pytest.skip(reason)
-    except BaseException as skipped:  # pytest makes its skip exception; this hands it over unraised
-        return skipped
-    raise AssertionError("unreachable: pytest.skip raises")
 
 
 def _parameters(function: Callable[..., Any]) -> Iterator[str]:

@@ -18,7 +18,7 @@ from .reports import REPORT_NAMES, REPORT_WRITERS
 from .results import CheckResult, RequirementStatus, RunResult, Stop, Waiver
 from .runstate import RunState
 from .settings import Settings
-from .verdict import judge, verdict_of
+from .verdict import judge, settle_inconclusive, verdict_of
 
 __all__ = ["finish_run", "write_error_reports", "clear_reports", "terminal_lines", "REPORT_FILES", "RUN_FILES"]
 
@@ -45,7 +45,7 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     evidence = read_evidence(state.evidence_dir, state.contract.operation.path)
     ran = [c for c in evidence.checks if c.outcome != "skipped"]
     crosscut = evidence.crosscut_checks(judged=bool(ran))
-    checks = evidence.checks + crosscut
+    checks = settle_inconclusive(evidence.checks + crosscut)  # in place: evidence.checks see it too
     statuses, stale = judge(checks, state.waivers)
     verdict = verdict_of(statuses, stale)
     reason = None

@@ -21,7 +21,7 @@ import pytest
 
 from .api import JOB_HALT
 from .catalogue import UnknownRequirement, is_known, requirement
-from .checks import ConformanceFailure, settle_unsent
+from .checks import ConformanceFailure, InconclusiveSkip, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
 from .errors import EXIT_USAGE, ConformanceError, TargetUnusable, UsageError
@@ -381,6 +381,8 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     if report.skipped:
         longrepr = report.longrepr
         result.reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else "skipped"
+        if call.excinfo is not None and isinstance(call.excinfo.value, InconclusiveSkip):
+            result.inconclusive_owners = call.excinfo.value.owners
         return result
     if report.failed and call.excinfo is not None:
         error = call.excinfo.value

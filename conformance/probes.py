@@ -81,8 +81,9 @@ def refused(send: Callable[[], Exchange], requirement: str, why: str, *, first: 
             **judged: Any) -> list[Violation]:
     """Was the request refused (see rejection_violations)? ``first``: its answer, if already sent.
 
-    A 5xx is sent again: one that persists is blamed on the requirement where its text forbids a 5xx
-    (LIMIT-02, PAGE-03); a passing one, or one elsewhere, leaves the probe undecided (Inconclusive).
+    A 5xx is sent again: one that persists is blamed on the requirement where the catalogue says a repeated
+    5xx breaks it (AUTH-01, LIMIT-02, PAGE-03); a passing one, or one elsewhere, leaves the probe
+    undecided (Inconclusive).
     """
     exchange = first if first is not None else send()
     if not is_server_error(exchange) or not forbids_server_errors(requirement):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .contract import Contract
 from .dataset import SeedPlan
+from .strategies import size_with_every_remainder
 
 __all__ = ["Profile", "PROFILES", "profile_named"]
 
@@ -33,10 +34,15 @@ class Profile:
 
         Past the maximum page (maximum + 2), so that even a full page at the maximum is followed by
         more: a server that serves fewer items than asked at a large limit cannot hide behind a small
-        data set. Without a maximum: past the default page.
+        data set; and, from there, the first size whose walks at some limits (walked in full, within
+        ``boundary_walk_pages``) end with a full page followed by none, one and two more conversations,
+        so PAGE-02 judges has_more at each (strategies.size_with_every_remainder; 106 for 1..100).
+        Without a maximum: past the default page.
         """
         if contract.limit.maximum is not None:
             count = contract.limit.maximum + 2
+            if contract.limit.bounded:
+                count = size_with_every_remainder(contract.limit, at_least=count, max_pages=self.boundary_walk_pages)
         else:
             default = contract.limit.default or contract.limit.minimum or 10
             count = default + default // 2 + 3

@@ -63,6 +63,7 @@ CHECKS: tuple[Check, ...] = (
     Check("test_page", "test_random_walks_visit_every_conversation_once", _WALK),
     Check("test_schema", "test_list_responses_match_the_schema", (R.SCHEMA_01, R.SCHEMA_02)),
     Check("test_schema", "test_timestamps_are_epoch_seconds_near_creation", (R.SCHEMA_03,)),
+    Check("test_schema", "test_a_quick_follow_up_is_not_dated_before_its_creation", (R.SCHEMA_03,)),
     Check("test_stable", "test_repeated_requests_return_the_same_body", (R.STABLE_01,)),
     Check("test_data", "test_a_created_conversation_is_listed_until_deleted", (R.DATA_01, R.PAGE_03)),
     Check("test_data", "test_a_new_message_or_a_rename_moves_a_conversation_up", (R.DATA_02,)),
@@ -79,6 +80,8 @@ CROSSCUT: tuple[Check, ...] = (
           "valid against the spec's schema"),
     Check("crosscut", R.SCHEMA_02, (R.SCHEMA_02,), "SCHEMA-02 every 200 list response of the run has every "
           "documented property"),
+    Check("crosscut", R.SCHEMA_03, (R.SCHEMA_03,), "SCHEMA-03 every conversation any 200 list response of the "
+          "run holds has epoch-second timestamps, updated_at >= created_at"),
 )
 
 _BY_KEY = {check.key: check for check in (*CHECKS, *CROSSCUT)}

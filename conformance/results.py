@@ -80,16 +80,20 @@ class CheckResult:
     stopped: Stop | None = None  # the run's limit that kept this check from being judged, if one did
     traceback: str | None = None  # outcome error: where the check broke (redacted), for whoever fixes the suite
     requests: int = 0  # requests this check put on the wire
+    # Skipped as inconclusive: the requirements whose failure explains it (oracles.Inconclusive.owners).
+    inconclusive_owners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["requirements"] = list(self.requirements)
+        data["inconclusive_owners"] = list(self.inconclusive_owners)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         data = dict(data)
         data["requirements"] = tuple(data["requirements"])
+        data["inconclusive_owners"] = tuple(data.get("inconclusive_owners", ()))
         data["violations"] = [Violation.from_dict(v) for v in data.get("violations", [])]
         return cls(**data)
 

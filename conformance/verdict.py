@@ -8,7 +8,7 @@ from .catalogue import REQUIREMENTS, Level
 from .registry import is_generated
 from .results import CheckResult, RequirementStatus, Verdict, Waiver
 
-__all__ = ["judge", "verdict_of", "MAX_EVIDENCE"]
+__all__ = ["judge", "verdict_of", "settle_inconclusive", "MAX_EVIDENCE"]
 
 MAX_EVIDENCE = 5  # evidence items kept per requirement; the rest is counted in the reason
 
@@ -47,6 +47,21 @@ def judge(
     waived_ids = {s.id for s in statuses if s.status == "waived"}
     stale = [w for w in waivers if w.id not in waived_ids]
     return statuses, stale
+
+
+def settle_inconclusive(checks: Iterable[CheckResult]) -> list[CheckResult]:
+    """A check left inconclusive for requirements none of which failed is an internal error of the
+    suite (outcome ``error``, so the verdict is ``error``, exit 3): the cause it points at is not
+    there, so nothing judged it. Owners are typed (``CheckResult.inconclusive_owners``), never read
+    from the reason's text."""
+    checks = list(checks)
+    failed = {v.requirement for c in checks for v in c.violations}
+    for check in checks:
+        if check.outcome == "skipped" and check.inconclusive_owners and not failed & set(check.inconclusive_owners):
+            check.outcome = "error"
+            check.reason = (f"internal error of the suite: inconclusive for {', '.join(check.inconclusive_owners)}, "
+                            f"which did not fail ({check.reason})")
+    return checks
 
 
 def _generated(check: CheckResult) -> bool:

@@ -7,6 +7,7 @@ a 5xx, or not shaped enough to judge): another requirement (ROBUST-01, SCHEMA-01
 
 from __future__ import annotations
 
+from ..catalogue import Req
 from ..exchange import Exchange
 from ..results import Violation
 
@@ -14,7 +15,16 @@ __all__ = ["Inconclusive", "violation", "DefaultsBlame"]
 
 
 class Inconclusive(Exception):
-    """The evidence cannot decide this check; the message says why and which requirement owns it."""
+    """The evidence cannot decide this check; the message says why.
+
+    ``owners``: the requirements whose failure explains it (a 5xx: ROBUST-01; a body that is no page:
+    SCHEMA-01). A check left inconclusive for an owner that did not fail is an internal error of the
+    suite (verdict.py), never a quiet skip: "inconclusive everywhere, verdict pass" cannot happen.
+    """
+
+    def __init__(self, reason: str, owner: Req | tuple[Req, ...] | None = None) -> None:
+        super().__init__(reason)
+        self.owners: tuple[Req, ...] = (owner,) if isinstance(owner, Req) else tuple(owner or ())
 
 
 def violation(requirement: str, message: str, exchange: Exchange | None = None) -> Violation:

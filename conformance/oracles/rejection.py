@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from ..catalogue import Req
 from ..catalogue import requirement as catalogue_requirement
 from ..exchange import Exchange
 from ..results import Violation
@@ -14,18 +15,20 @@ __all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "per
 
 
 def forbids_server_errors(requirement: str) -> bool:
-    """Whether the requirement's own text names a 5xx as a failure of it (LIMIT-02, PAGE-03), not only ROBUST-01."""
-    return "5xx" in catalogue_requirement(requirement).title
+    """Whether a 5xx given again to the same request breaks this requirement too (AUTH-01, LIMIT-02, PAGE-03),
+    not only ROBUST-01: typed data of the catalogue, never its text."""
+    return catalogue_requirement(requirement).repeated_5xx_breaks
 
 
 def persistent_server_error(tries: Sequence[Exchange], requirement: str, why: str) -> list[Violation]:
     """The same request answered with a 5xx on every try: the target's answer to that input, not a blip.
 
-    Blamed on the rejection requirement only where its text forbids a 5xx; elsewhere ROBUST-01 alone.
+    Blamed on the rejection requirement only where the catalogue says a repeated 5xx breaks it; elsewhere
+    ROBUST-01 alone.
     """
     if not tries or not all(is_server_error(t) for t in tries) or not forbids_server_errors(requirement):
         raise Inconclusive(f"{tries[-1].describe() if tries else 'no request'}: a server error where a refusal "
-                           "was expected (see ROBUST-01)")
+                           "was expected (see ROBUST-01)", Req.ROBUST_01)
     last = tries[-1]
     return [violation(requirement, f"{why}, so a 4xx was expected; answered {last.status_code} on each of "
                       f"{len(tries)} tries", last)]
@@ -51,10 +54,11 @@ def rejection_violations(
     request is unknown. Nor does a 429 left after the client's retries: it refuses the rate, not the input.
     """
     if exchange.status_code is None:
-        raise Inconclusive(f"no response to {exchange.describe()} (see ROBUST-01)")
+        raise Inconclusive(f"no response to {exchange.describe()} (see ROBUST-01)", Req.ROBUST_01)
     code = exchange.status_code
     if code >= 500:
-        raise Inconclusive(f"{exchange.describe()}: a server error where a refusal was expected (see ROBUST-01)")
+        raise Inconclusive(f"{exchange.describe()}: a server error where a refusal was expected (see ROBUST-01)",
+                           Req.ROBUST_01)
     if code == 429:
         raise Inconclusive(f"{exchange.describe()}: still throttled (429) after retries, not an answer to the input")
     expected = str(status) if status is not None else "a 4xx"

@@ -15,8 +15,9 @@ from ..contract import Contract
 from ..exchange import Exchange
 from ..results import Violation
 from . import violation
+from .timestamps import listed_timestamp_violations
 
-__all__ = ["ResponseValidator", "is_json_media_type"]
+__all__ = ["ResponseValidator", "is_json_media_type", "NULL_ALLOWED", "without_allowed_nulls"]
 
 _MAX_ERRORS_SHOWN = 3
 
@@ -50,7 +51,7 @@ class ResponseValidator:
             body = exchange.json
         except ValueError as exc:
             return [violation("SCHEMA-01", f"a 200 response whose body is not JSON ({exc})", exchange)]
-        errors = sorted(self._validator.iter_errors(without_optional_nulls(body, self.contract.response_schema)),
+        errors = sorted(self._validator.iter_errors(without_allowed_nulls(body, self.contract.response_schema)),
                         key=lambda e: list(e.absolute_path))
         if not errors:
             return []
@@ -59,8 +60,10 @@ class ResponseValidator:
         return [violation("SCHEMA-01", f"the body does not match the spec's schema: {shown}{more}", exchange)]
 
     def crosscut(self, exchange: Exchange) -> list[Violation]:
-        """What every 200 list response of the run is held to: SCHEMA-01 and SCHEMA-02."""
-        return self.schema_violations(exchange) + self.missing_properties(exchange)
+        """What every 200 list response of the run is held to: SCHEMA-01, SCHEMA-02, and SCHEMA-03's
+        plausibility and order of each listed item's timestamps."""
+        return (self.schema_violations(exchange) + self.missing_properties(exchange)
+                + listed_timestamp_violations(exchange))
 
     def missing_properties(self, exchange: Exchange) -> list[Violation]:
         """SCHEMA-02: every property the schema documents, present in the body and in each item."""
@@ -143,16 +146,21 @@ def _has_reference(schema: Any) -> bool:
     return False
 
 
-def without_optional_nulls(instance: Any, schema: dict[str, Any]) -> Any:
-    """The body with ``null`` dropped where the schema lets the property be left out (not ``required``).
+# The named allowance: properties a conforming target may serve as ``null`` although the spec types
+# them without null. Real Dify serves ``"introduction": null`` for apps without an opening statement,
+# where newer specs say a plain string. Nothing else: every other null must be ``nullable`` (OAS 3.0)
+# or have ``null`` among its types (OAS 3.1), which the validator itself judges.
+NULL_ALLOWED = frozenset({"introduction"})
 
-    A property that may be absent may as well be null: real Dify serves ``"introduction": null`` for
-    apps without an opening statement, which newer specs type as a plain string. SCHEMA-02 still
-    sees the property as present; only SCHEMA-01 stops judging a null it could not tell from absence.
+
+def without_allowed_nulls(instance: Any, schema: dict[str, Any]) -> Any:
+    """The body with ``null`` dropped from the properties of :data:`NULL_ALLOWED` (where not ``required``).
+
+    SCHEMA-02 still sees the property as present; only SCHEMA-01 stops judging that one null.
     """
     if isinstance(instance, list):
         items = schema.get("items")
-        return [without_optional_nulls(item, items) for item in instance] if isinstance(items, dict) else instance
+        return [without_allowed_nulls(item, items) for item in instance] if isinstance(items, dict) else instance
     properties = schema.get("properties")
     if not isinstance(instance, dict) or not isinstance(properties, dict):
         return instance
@@ -160,12 +168,12 @@ def without_optional_nulls(instance: Any, schema: dict[str, Any]) -> Any:
     kept = {}
     for name, value in instance.items():
         if value is None:
-            if name in properties and name not in required:
+            if name in NULL_ALLOWED and name in properties and name not in required:
                 continue
         elif isinstance(value, (dict, list)):  # only containers can hold a null to drop
             inner = properties.get(name)
             if inner:  # an undocumented property is kept as it is
-                value = without_optional_nulls(value, inner)
+                value = without_allowed_nulls(value, inner)
         kept[name] = value
     return kept
 

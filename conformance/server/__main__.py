@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-jitter", choices=JITTERS, default="none",
                         help="none: every delay is --latency-ms; lognormal: drawn around it as median, "
                              "seeded by --seed (p90 about 1.9x, p99 about 3.2x; default none)")
+    parser.add_argument("--timestamps", default=defaults.timestamps, choices=("truncated", "rounded-creations"),
+                        help="how writes are dated: truncated to the second (default), or creations rounded to "
+                             "the nearest second and updates truncated, as Dify on PostgreSQL")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     return parser
 
@@ -104,7 +107,7 @@ def _policy(args: argparse.Namespace) -> ServerPolicy:
     policy = ServerPolicy(
         limit_min=args.limit_min, limit_max=args.limit_max, limit_default=args.limit_default,
         sort_values=tuple(value.strip() for value in args.sort_values.split(",") if value.strip()),
-        sort_default=args.sort_default.strip(), user_required=not args.user_optional,
+        sort_default=args.sort_default.strip(), user_required=not args.user_optional, timestamps=args.timestamps,
     )
     problems = policy.problems()
     if problems:

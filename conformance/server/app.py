@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .auth import Authenticator
 from .chat import ChatHandler
 from .conversations import ConversationHandler
+from .dating import Dating
 from .db import Database
 from .errors import ApiError, error_response
 from .faults import Faults
@@ -77,8 +78,11 @@ def create_app(db_url: str, api_keys: Sequence[str], policy: ServerPolicy, fault
     db = Database(db_url)
     auth = Authenticator(api_keys, faults)
     lister = ConversationLister(db, policy, faults, seed)
-    chat = ChatHandler(db, faults)
-    conversations = ConversationHandler(db, faults)
+    updates_before_creation = "updated-before-created" in faults
+    dating = Dating(rounded_creations=policy.timestamps == "rounded-creations" or updates_before_creation,
+                    updates_before_creation=updates_before_creation)
+    chat = ChatHandler(db, faults, dating)
+    conversations = ConversationHandler(db, faults, dating)
 
     def list_conversations(request: Request) -> Response:  # sync: Starlette runs it in the thread pool
         app_id = auth.app_id(request.headers.get("authorization"))

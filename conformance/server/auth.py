@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from .errors import ApiError
+from .errors import ApiError, server_error
 from .faults import Faults
 
 __all__ = ["Authenticator", "app_id_for"]
@@ -30,6 +30,7 @@ class Authenticator:
         self._first_app = self._keys[0][1]
         self._missing_accepted = "auth-missing-accepted" in faults
         self._any_key_accepted = "auth-any-key-accepted" in faults
+        self._malformed_5xx = "auth-malformed-5xx" in faults
 
     def app_id(self, authorization: str | None) -> str:
         """The app a request's Authorization header names; ApiError 401 if it names none."""
@@ -40,6 +41,8 @@ class Authenticator:
         scheme, _, token = authorization.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
+            if self._malformed_5xx:
+                raise server_error()  # the header parsed without a check: every such request, every time
             raise _unauthorized("Authorization scheme must be 'Bearer'")
         presented = token.encode("utf-8", "surrogateescape")
         found = None

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from .body import bool_field, optional_string, read_json_object, required_user, string_field
+from .dating import Dating
 from .db import Database, conversation_name, owner_key
 from .errors import invalid_param, not_found
 from .faults import Faults
@@ -47,8 +48,9 @@ def _usage(query: str, answer: str) -> dict[str, Any]:
 
 
 class ChatHandler:
-    def __init__(self, db: Database, faults: Faults) -> None:
+    def __init__(self, db: Database, faults: Faults, dating: Dating | None = None) -> None:
         self.db = db
+        self.dating = dating or Dating()
         self.touch = "update-not-touching" not in faults
 
     async def handle(self, request: Request, app_id: str) -> Response:
@@ -82,17 +84,19 @@ class ChatHandler:
 
     def _store(self, app_id: str, user: str, query: str, inputs: dict[str, Any], conversation_id: str | None,
                auto_name: bool) -> _Answer:
-        now = int(time.time())
         owner = owner_key(user)
         if conversation_id is None:
             name = conversation_name(query) if auto_name else "New conversation"
-            row, message_id = self.db.create_conversation(app_id, owner, name, inputs, query, ANSWER, now)
+            row, message_id = self.db.create_conversation(app_id, owner, name, inputs, query, ANSWER,
+                                                          self.dating.creation())
+            now = row.created_at
         else:
-            added = self.db.add_message(app_id, owner, conversation_id.lower(), query, ANSWER, now,
-                                        touch=self.touch)
+            added = self.db.add_message(app_id, owner, conversation_id.lower(), query, ANSWER, int(time.time()),
+                                        touch=self.touch, dated=self.dating.update)
             if added is None:
                 raise not_found("Conversation Not Exists.")
             row, message_id = added
+            now = int(time.time())
         return _Answer(row.id, message_id, str(uuid.uuid4()), now, ANSWER)
 
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .body import bool_field, optional_string, read_json_object, required_user
+from .dating import Dating
 from .db import Database, owner_key
 from .errors import invalid_param, not_found
 from .faults import Faults
@@ -26,8 +27,9 @@ def _conversation_id(request: Request) -> str:
 
 
 class ConversationHandler:
-    def __init__(self, db: Database, faults: Faults) -> None:
+    def __init__(self, db: Database, faults: Faults, dating: Dating | None = None) -> None:
         self.db = db
+        self.dating = dating or Dating()
         self.touch = "update-not-touching" not in faults
         self.touch_on_rename = self.touch and "rename-not-touching" not in faults
         self.lose_deletes = "delete-404-kept" in faults
@@ -41,7 +43,8 @@ class ConversationHandler:
         if not auto_generate and not (name and name.strip()):
             raise invalid_param("name is required unless auto_generate is true.")
         row = await run_in_threadpool(self.db.rename, app_id, owner_key(user), conversation_id,
-                                      None if auto_generate else name, int(time.time()), touch=self.touch_on_rename)
+                                      None if auto_generate else name, int(time.time()), touch=self.touch_on_rename,
+                                      dated=self.dating.update)
         if row is None:
             raise not_found()
         return JSONResponse(render_item(row))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+
+Dated = Callable[[int], int]  # a conversation's created_at -> the second an update to it is dated with
 
 __all__ = [
     "Database", "ConversationRow", "Owner", "UserMatch", "CursorMode", "PageQuery",
@@ -188,13 +190,16 @@ class Database:
         return _row(values), message_id
 
     def add_message(self, app_id: str, owner: str, conversation_id: str, query: str, answer: str, now: int,
-                    *, touch: bool = True) -> tuple[ConversationRow, str] | None:
-        """A message in the owner's live conversation (None if there is none); touch advances updated_at."""
+                    *, touch: bool = True, dated: Dated | None = None) -> tuple[ConversationRow, str] | None:
+        """A message in the owner's live conversation (None if there is none); touch advances updated_at.
+
+        ``dated``: the write's second from the conversation's created_at (server/dating.py), else ``now``."""
         message_id = str(uuid.uuid4())
         with self._transaction() as connection:
             row = self._live(connection, app_id, owner, conversation_id)
             if row is None:
                 return None
+            now = dated(row.created_at) if dated is not None else now
             connection.execute(messages.insert().values(id=message_id, conversation_id=conversation_id,
                                                         query=query, answer=answer, created_at=now))
             if touch:
@@ -202,12 +207,13 @@ class Database:
         return row, message_id
 
     def rename(self, app_id: str, owner: str, conversation_id: str, name: str | None, now: int,
-               *, touch: bool = True) -> ConversationRow | None:
+               *, touch: bool = True, dated: Dated | None = None) -> ConversationRow | None:
         """Rename the owner's live conversation; name None derives it from the first message."""
         with self._transaction() as connection:
             row = self._live(connection, app_id, owner, conversation_id)
             if row is None:
                 return None
+            now = dated(row.created_at) if dated is not None else now
             if name is None:
                 first = connection.execute(
                     sa.select(messages.c.query).where(messages.c.conversation_id == conversation_id)

@@ -35,6 +35,8 @@ _REGISTRY: tuple[Fault, ...] = (
     Fault("auth-any-key-accepted", ("AUTH-01",),
           "any Bearer value that is no key is served as the first app (a missing header is still 401; "
           "each real key still gets its own app)"),
+    Fault("auth-malformed-5xx", ("AUTH-01", "ROBUST-01"),
+          "a malformed Authorization header (another scheme, 'Bearer ' with no token) is answered 500, every time"),
     Fault("user-missing-served", ("USER-01",),
           "with user required, a missing user is served 200 as the default user's (empty) list"),
     Fault("user-missing-lists-all", ("USER-01",),
@@ -47,6 +49,9 @@ _REGISTRY: tuple[Fault, ...] = (
           "users are compared case-insensitively in GET /conversations"),
     Fault("user-like-match", ("USER-02",),
           "the user filter is a SQL LIKE pattern, so '_' and '%' in a user string match other users"),
+    Fault("user-whitespace-stripped", ("USER-02",),
+          "GET /conversations strips leading and trailing whitespace from user before comparing (as MySQL's PAD "
+          "SPACE collations ignore trailing spaces), so ' alice' and 'alice\\t' read alice's list"),
     Fault("cursor-other-user", ("USER-02",),
           "a last_id naming another user's conversation is accepted and the page continues that user's list",
           collateral=(("PAGE-03", "that last_id names no conversation of this user and is served a page, not a "
@@ -88,6 +93,8 @@ _REGISTRY: tuple[Fault, ...] = (
           "has_more is always false"),
     Fault("has-more-always-true", ("PAGE-02",),
           "has_more is always true"),
+    Fault("has-more-false-one-left", ("PAGE-02",),
+          "has_more is false when exactly one conversation follows the page"),
     Fault("has-more-counts-deleted", ("PAGE-02",),
           "has_more counts the user's rows including soft-deleted ones (the items are right)"),
     Fault("deleted-cursor-accepted", ("PAGE-03",),
@@ -104,10 +111,15 @@ _REGISTRY: tuple[Fault, ...] = (
           "created_at and updated_at are served as ISO-8601 strings"),
     Fault("content-type-text", ("SCHEMA-01",),
           "200 responses of GET /conversations say Content-Type: text/html"),
+    Fault("data-null-when-empty", ("SCHEMA-01",),
+          "an empty page is served with data: null (not [])"),
     Fault("field-missing", ("SCHEMA-02",),
           "list items lack introduction"),
     Fault("timestamps-in-milliseconds", ("SCHEMA-03",),
           "created_at and updated_at are served (not stored) in milliseconds"),
+    Fault("updated-before-created", ("SCHEMA-03",),
+          "creations are dated rounded to the nearest second and updates truncated, an update never held at "
+          "the creation's second (as Dify on PostgreSQL): a quick follow-up is dated a second before creation"),
     Fault("delete-not-hidden", ("DATA-01",),
           "deleted conversations still appear in lists (DELETE still answers 204)"),
     Fault("update-not-touching", ("DATA-02",),

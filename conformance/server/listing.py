@@ -99,6 +99,8 @@ class ConversationLister:
             raise server_error()  # Dify's end_users.session_id is varchar(255): the insert fails
         if "user-non-ascii-unlisted" in faults:
             user = user.encode("utf-8").decode("latin-1")  # the query decoded with the wrong charset
+        if "user-whitespace-stripped" in faults:
+            user = user.strip()  # as MySQL's PAD SPACE collations compare 'a' = 'a '
         if "users-not-isolated" in faults:
             return Owner("", UserMatch.ANY)
         if "user-case-insensitive" in faults:
@@ -199,12 +201,15 @@ class ConversationLister:
             mode = CursorMode.KEYSET
         query = PageQuery(
             app_id=app_id, owner=owner, field=request.field, descending=request.descending,
-            fetch=request.served + 1,  # one more than served: has_more is then exact
+            # one more than served: has_more is then exact (two more to know that exactly one follows)
+            fetch=request.served + (2 if "has-more-false-one-left" in faults else 1),
             after=cursor, cursor_mode=mode, skip=1 if cursor is not None and "cursor-off-by-one" in faults else 0,
             include_deleted="delete-not-hidden" in faults,
         )
         rows = self.db.page(query)
         has_more = len(rows) > request.served
+        if "has-more-false-one-left" in faults and len(rows) == request.served + 1:
+            has_more = False  # exactly one conversation follows the page
         rows = rows[:request.served]
         if "has-more-counts-deleted" in faults:
             after = rows[-1] if rows else cursor
@@ -252,7 +257,9 @@ class ConversationLister:
             has_more = False
         elif "has-more-always-true" in faults:
             has_more = True
-        items = [self._item(row) for row in rows]
+        items: list[dict[str, Any]] | None = [self._item(row) for row in rows]
+        if not rows and "data-null-when-empty" in faults:
+            items = None
         limit = len(rows) if "limit-field-wrong" in faults else request.limit
         body = json.dumps({"limit": limit, "has_more": has_more, "data": items},
                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")

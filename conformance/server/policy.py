@@ -20,6 +20,7 @@ class ServerPolicy:
     sort_values: tuple[str, ...] = DEFAULT_SORT_VALUES
     sort_default: str = "-updated_at"
     user_required: bool = True
+    timestamps: str = "truncated"  # or "rounded-creations" (server/dating.py)
 
     def problems(self) -> list[str]:
         """Why this policy cannot be served, one sentence each; empty when it is consistent."""
@@ -39,6 +40,10 @@ class ServerPolicy:
         if self.sort_default not in self.sort_values:
             found.append(f"the default sort {self.sort_default!r} is not among the sort values "
                          f"{','.join(self.sort_values)}")
+        from .dating import TIMESTAMP_POLICIES
+
+        if self.timestamps not in TIMESTAMP_POLICIES:
+            found.append(f"timestamps must be one of {', '.join(TIMESTAMP_POLICIES)}, got {self.timestamps!r}")
         return found
 
     def as_args(self) -> list[str]:
@@ -46,6 +51,8 @@ class ServerPolicy:
         args = [f"--limit-min={self.limit_min}", f"--limit-max={self.limit_max}",
                 f"--limit-default={self.limit_default}", f"--sort-values={','.join(self.sort_values)}",
                 f"--sort-default={self.sort_default}"]  # "=": the values may start with "-"
+        if self.timestamps != "truncated":
+            args.append(f"--timestamps={self.timestamps}")
         return args if self.user_required else [*args, "--user-optional"]
 
 

@@ -71,7 +71,7 @@ def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, cont
                                                if "-updated_at" in contract.sort.values else None,
                                                limit=contract.limit.maximum))
     except Inconclusive as error:
-        inconclusive(str(error))
+        inconclusive(error)
     by_id = {item["id"]: item for item in page.items}
     gone = set(dataset.deleted_ids)  # listed anyway, they are DATA-01's: here they would push others down
     ids = [i for i in page.ids if i not in gone]
@@ -106,7 +106,7 @@ def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, cont
                                    f"{sorted(missing)[0]}", exchange))
     if not judged:
         inconclusive("no integer updated_at in the list: neither its advance nor the order can be judged "
-                     "(see SCHEMA-01)")
+                     "(see SCHEMA-01)", (Req.SCHEMA_01, Req.SCHEMA_02))
     if unjudged and not found:
         inconclusive(f"the page of {len(ids)} conversations ended among those sharing the updates' second: "
                      f"{len(unjudged)} updated conversation(s) not on it may still follow, e.g. {sorted(unjudged)[0]}")

@@ -1,19 +1,28 @@
 """SCHEMA-01/02 on the run's own data (every other 200 list response is held to them too, see
-evidence.py) and SCHEMA-03: timestamps are epoch seconds near the time the data was made."""
+evidence.py) and SCHEMA-03: timestamps are epoch seconds near the time the data was made, and a
+quick follow-up is not dated before its creation (a target that rounds creations and truncates
+updates, as Dify on PostgreSQL, dates it a second earlier)."""
 
 from __future__ import annotations
 
+import math
 import time
 
+import pytest
+
 from conformance.api import ListParams, ServiceApi
+from conformance.catalogue import Req
+from conformance.checks import expect, inconclusive
 from conformance.contract import Contract
-from conformance.dataset import Dataset
+from conformance.dataset import Dataset, SeedingError, TestUsers
 from conformance.executor import Probes
 from conformance.oracles import Inconclusive
+from conformance.oracles.page import parse_page
 from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.timestamps import timestamp_violations
 from conformance.readonly import ReadOnlyDataset
 from conformance.results import Violation
+from conformance.runstate import RunState
 from conformance.walker import page_bound, walk_pages
 
 CLOCK_SKEW_S = 300  # how far the target's clock may be from ours and still be "near"
@@ -59,3 +68,41 @@ def test_timestamps_are_epoch_seconds_near_creation(probes: Probes, api: Service
         return found
 
     probes.judge(timestamps)
+
+
+# Where in a second of our clock the follow-up probe creates: past the half, a target that rounds its
+# creations dates them in the next second, and a message sent at once, truncated, in this one.
+FOLLOW_UP_PHASES = (0.6, 0.75, 0.9)
+
+
+def test_a_quick_follow_up_is_not_dated_before_its_creation(api: ServiceApi, contract: Contract, users: TestUsers,
+                                                             run_state: RunState) -> None:
+    """A message sent right after its conversation was created: updated_at >= created_at"""
+    seeder = run_state.seeder
+    if seeder is None:
+        pytest.skip("read-only run: this requirement needs writes to the target")
+    user = f"{users.scratch}-dated"
+    began = time.time()
+    made: list[str] = []
+    for phase in FOLLOW_UP_PHASES:
+        now = time.time()
+        wait = (math.floor(now) + phase - now) % 1.0
+        if seeder.stop.wait(wait):
+            inconclusive("the run is being stopped")
+        try:
+            conversation_id = seeder.create(user, "SCHEMA-03 follow-up")
+        except SeedingError as error:
+            inconclusive(str(error))
+        made.append(conversation_id)
+        api.send_message(user, conversation_id, "dify-conformance: a quick follow-up")
+    try:
+        page = parse_page(exchange := api.list(user=user, limit=contract.limit.maximum))
+    except Inconclusive as error:
+        inconclusive(error)
+    items = [item for item in page.items if item.get("id") in made]
+    if not items:
+        inconclusive(f"none of the {len(made)} conversations just made is listed (see DATA-01)", Req.DATA_01)
+    if not any(isinstance(i.get("created_at"), int) and isinstance(i.get("updated_at"), int) for i in items):
+        inconclusive("no integer created_at and updated_at to compare (see SCHEMA-01)", Req.SCHEMA_01)
+    expect(v for item in items for v in timestamp_violations(
+        item, exchange, earliest=began - CLOCK_SKEW_S, latest=time.time() + CLOCK_SKEW_S))

@@ -23,7 +23,8 @@ def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, 
     if not page.items:
         raise Inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
     if not any(sort_key(item, judged_as) is not None for item in page.items):
-        raise Inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)")
+        raise Inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)",
+                           (Req.SCHEMA_01, Req.SCHEMA_02))
     index = first_disorder(page.items, judged_as)
     if index is None:
         return []

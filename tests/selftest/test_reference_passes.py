@@ -47,3 +47,16 @@ def test_every_dify_spec_version_passes(spec, suite):
     optional = "2026" in spec
     # The form of USER-01 that ran follows the spec: optional user -> answered 200 without test data.
     assert any(("optional" in name) == optional for name in user_01), user_01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(201, 221))
+def test_a_server_that_rounds_creations_and_truncates_updates_passes_for_twenty_seeds(seed, suite):
+    """As Dify on PostgreSQL dates writes: a creation up to half a second ahead of its own answer, a
+    message or rename in the same second then dated earlier than it (held at the creation's second)."""
+    from conformance.server.process import ReferenceServer
+
+    from .conftest import SELFTEST_KEY
+
+    with ReferenceServer(api_keys=[SELFTEST_KEY], extra_args=["--timestamps", "rounded-creations"]) as server:
+        _assert_pass(suite("--base-url", server.base_url, "--seed", str(seed)))

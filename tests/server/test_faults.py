@@ -443,6 +443,48 @@ def _delete_404_kept(api: ServerClient, seed: Seed) -> None:
     assert ids(api.page(user="dave")) == [lost]  # "not found" to DELETE, and still listed
 
 
+@probe("auth-malformed-5xx")
+def _auth_malformed_5xx(api: ServerClient, seed: Seed) -> None:
+    for header in ("Bearer ", "Basic ZGlmeTpjb25mb3JtYW5jZQ==", "Bearer ", "Basic ZGlmeTpjb25mb3JtYW5jZQ=="):
+        response = requests.get(f"{api.base_url}/conversations", params={"user": "alice"}, timeout=10,
+                                headers={"Authorization": header})
+        assert status(response) == 500  # every time, not at random
+    wrong = requests.get(f"{api.base_url}/conversations", params={"user": "alice"}, timeout=10,
+                         headers={"Authorization": "Bearer wrong"})
+    assert status(wrong) == 401
+
+
+@probe("user-whitespace-stripped")
+def _user_whitespace_stripped(api: ServerClient, seed: Seed) -> None:
+    for twin in (" alice", "alice ", "\talice", "alice\t"):
+        assert set(ids(api.page(user=twin, limit=100))) == seed.ids("alice")
+
+
+@probe("has-more-false-one-left")
+def _has_more_false_one_left(api: ServerClient, seed: Seed) -> None:
+    total = len(seed.ids("alice"))
+    one_left = api.page(user="alice", limit=total - 1)
+    assert len(one_left["data"]) == total - 1 and one_left["has_more"] is False
+    assert api.page(user="alice", limit=total - 2)["has_more"] is True  # two left: still true
+
+
+@probe("data-null-when-empty")
+def _data_null_when_empty(api: ServerClient, seed: Seed) -> None:
+    assert api.list_raw({"user": "nobody-at-all"}).json()["data"] is None
+    assert set(ids(api.page(user="alice", limit=100))) == seed.ids("alice")
+
+
+@probe("updated-before-created")
+def _updated_before_created(api: ServerClient, seed: Seed) -> None:
+    user = f"dave-{uuid.uuid4()}"
+    now = time.time()
+    time.sleep((int(now) + 0.6 - now) % 1.0)  # past the half: the creation rounds up, the message does not
+    created = api.create(user)
+    api.message(user, created["conversation_id"])
+    (item,) = api.page(user=user)["data"]
+    assert item["updated_at"] == item["created_at"] - 1
+
+
 # -- tests -----------------------------------------------------------------------------------------
 
 
@@ -521,3 +563,19 @@ def test_list_faults(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-faults"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(FAULTS)
+
+
+def test_the_rounded_creations_policy_dates_as_dify_on_postgresql_and_keeps_the_order() -> None:
+    """Creations rounded (a second ahead past the half), updates truncated but never before creation."""
+    policy = ServerPolicy(timestamps="rounded-creations")
+    assert "--timestamps=rounded-creations" in policy.as_args() and not policy.problems()
+    assert ServerPolicy(timestamps="rounded").problems()
+    with ReferenceServer(KEYS, policy=policy) as server, ServerClient(server.base_url, server.api_key) as api:
+        user = f"dave-{uuid.uuid4()}"
+        now = time.time()
+        time.sleep((int(now) + 0.6 - now) % 1.0)
+        began = time.time()
+        created = api.create(user)
+        api.message(user, created["conversation_id"])
+        (item,) = api.page(user=user)["data"]
+        assert item["created_at"] == int(began) + 1 and item["updated_at"] == item["created_at"]

@@ -109,3 +109,82 @@ def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx
     with pytest.raises(Inconclusive):
         refused(send, "SORT-03", "sort_by is outside the enum")
     assert len(sent) == 1
+
+
+def test_a_repeated_5xx_breaks_auth_01_and_a_blip_does_not():
+    from conformance.catalogue import Req
+    from conformance.probes import SERVER_ERROR_TRIES, refused
+
+    send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
+    (found,) = refused(send, Req.AUTH_01, "a request with an empty bearer token", status=401)
+    assert found.requirement == Req.AUTH_01 and len(sent) == SERVER_ERROR_TRIES
+    send, sent = _sender(503, 401)
+    assert refused(send, Req.AUTH_01, "a request with an empty bearer token", status=401) == [] and len(sent) == 2
+
+
+def test_the_5xx_blame_is_typed_data_of_the_catalogue_not_its_titles():
+    from conformance.catalogue import REQUIREMENTS, Req
+
+    breaking = {r.id for r in REQUIREMENTS if r.repeated_5xx_breaks}
+    assert breaking == {Req.AUTH_01, Req.LIMIT_02, Req.PAGE_03}
+    assert all(r.answer for r in REQUIREMENTS if r.repeated_5xx_breaks)
+
+
+def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
+    from conformance.dataset import whitespace_twins
+
+    users = TestUsers.for_run("r1")
+    for owner in (users.main, *users.owners):
+        assert set(whitespace_twins(owner)) <= set(users.probes)
+    assert {" bob", "bob ", "\tbob", "bob\t"} <= set(TestUsers.read_only("bob").probes)
+
+
+def _skipped(owners, reason="inconclusive: a server error (see ROBUST-01)"):
+    return CheckResult("t::x", "PAGE-01 x", ("PAGE-01",), "skipped", reason=reason, inconclusive_owners=owners)
+
+
+def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
+    from conformance.catalogue import Req
+    from conformance.verdict import settle_inconclusive
+
+    (check,) = settle_inconclusive([_skipped((Req.SCHEMA_01,))])
+    assert check.outcome == "error" and "SCHEMA-01" in check.reason
+    failing = CheckResult("crosscut::SCHEMA-01", "SCHEMA-01", ("SCHEMA-01",), "failed",
+                          violations=[Violation("SCHEMA-01", "data: null")])
+    kept, _ = settle_inconclusive([_skipped((Req.SCHEMA_01, Req.SCHEMA_02)), failing])
+    assert kept.outcome == "skipped"
+    (plain,) = settle_inconclusive([_skipped(())])  # no owner named: a plain skip
+    assert plain.outcome == "skipped"
+
+
+def test_inconclusive_owners_are_typed_and_travel_with_the_check():
+    from conformance.catalogue import Req
+
+    assert Inconclusive("x", Req.ROBUST_01).owners == (Req.ROBUST_01,) and Inconclusive("x").owners == ()
+    with pytest.raises(Inconclusive) as raised:
+        rejection_violations(exchange(503, {"message": "busy"}), "LIMIT-02", "limit=0 is out of range")
+    assert raised.value.owners == (Req.ROBUST_01,)
+    check = _skipped((Req.ROBUST_01,))
+    assert CheckResult.from_dict(check.to_dict()) == check
+
+
+def test_the_skip_of_an_inconclusive_check_carries_its_owners():
+    from conformance.catalogue import Req
+    from conformance.checks import InconclusiveSkip, SoftChecks, inconclusive
+
+    with pytest.raises(InconclusiveSkip) as raised:
+        inconclusive(Inconclusive("a 503", Req.ROBUST_01))
+    assert raised.value.owners == (Req.ROBUST_01,)
+    with pytest.raises(InconclusiveSkip) as raised:
+        inconclusive("no integer updated_at", (Req.SCHEMA_01, Req.SCHEMA_02))
+    assert raised.value.owners == (Req.SCHEMA_01, Req.SCHEMA_02)
+    soft = SoftChecks()
+    soft.undecidable(Inconclusive("a 503", Req.ROBUST_01))
+    soft.undecidable(Inconclusive("a body too large", Req.SCHEMA_01))
+    with pytest.raises(InconclusiveSkip) as raised:
+        soft.finish()
+    assert raised.value.owners == (Req.ROBUST_01, Req.SCHEMA_01)
+    soft.undecidable(Inconclusive("still throttled"))  # no owner: it may explain the skip alone
+    with pytest.raises(InconclusiveSkip) as raised:
+        soft.finish()
+    assert raised.value.owners == ()

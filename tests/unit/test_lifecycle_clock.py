@@ -45,26 +45,44 @@ def test_no_wait_without_an_earlier_write():
     assert clock.wait_past(None) == 0.0 and clock.wait_past(999) == 0.0 and time.slept == []
 
 
-def test_without_an_offset_known_the_wait_is_one_second_after_the_last_write():
+def test_without_an_offset_known_the_wait_is_a_second_and_a_half_after_the_last_write():
     clock, time = clock_at(1000.3)
-    clock.wrote(1000.25)
-    assert clock.wait_past(1000) == pytest.approx(1000.25 + 1 - 1000.3 + 0.05)
-    assert clock.waits == 1 and time.now > 1001.25
+    clock.wrote(1000.25)  # dated 1001 if the target rounds (1000.5 and later round up)
+    assert clock.wait_past(1000) == pytest.approx(1000.25 + 1.5 - 1000.3 + 0.05)
+    assert clock.waits == 1 and time.now > 1001.75
 
 
 def test_a_known_offset_shortens_the_wait_to_the_targets_next_second():
     clock, time = clock_at(1000.30)
-    clock.learned(1000, 1000.02)  # a create dated 1000 was answered at our 1000.02: offset >= -0.02
+    clock.learned(1000, 1000.02)  # dated 1000, answered at our 1000.02: offset >= -0.52 (it may round)
     clock.wrote(1000.28)
     waited = clock.wait_past(1000)
-    assert waited == pytest.approx(1001.02 - 1000.30 + 0.05) and time.now >= 1001.02
+    assert waited == pytest.approx(1001.52 - 1000.30 + 0.05) and time.now >= 1001.52
 
 
 def test_the_target_clock_ahead_of_ours_waits_less():
     clock, time = clock_at(1000.10)
-    clock.learned(1001, 1000.05)  # the target is at least 0.95 s ahead
+    clock.learned(1001, 1000.05)  # the target is at least 0.45 s ahead (0.95 if it truncates)
     clock.wrote(1000.08)
-    assert clock.wait_past(1001) == pytest.approx(1001 + 1 - 0.95 - 1000.10 + 0.05)
+    assert clock.wait_past(1001) == pytest.approx(1001 + 1 - 0.45 - 1000.10 + 0.05)
+
+
+@pytest.mark.parametrize("offset", [-0.7, -0.2, 0.0, 0.3, 0.9])
+@pytest.mark.parametrize("created_at", [0.05, 0.3, 0.49, 0.5, 0.8, 0.97])
+def test_a_later_second_is_certain_under_truncation_rounding_and_a_mix(offset, created_at):
+    """A create at our 1000 + created_at, dated by rounding (the worst reading), then a write dated by
+    truncation once the clock says the second passed: the write's second is later in every reading."""
+    import math
+
+    clock, time = clock_at(1000.0 + created_at + 0.01)
+    server_moment = 1000.0 + created_at + offset
+    for dated in (round(server_moment), math.floor(server_moment)):
+        clock, time = clock_at(1000.0 + created_at + 0.01)
+        clock.learned(dated, 1000.0 + created_at + 0.01)
+        clock.wrote(1000.0 + created_at + 0.01)
+        clock.wait_past(dated)
+        assert clock.passed(dated)
+        assert math.floor(time.now + offset) > dated and round(time.now + offset) > dated
 
 
 def test_no_wait_when_the_second_has_passed_already():

@@ -1,5 +1,6 @@
 """SCHEMA-01 holds a 200 to the spec's schema, formats included, and accepts what a conforming
-server may send: extra fields, charset parameters, null for a property that may be left out."""
+server may send: extra fields, charset parameters, null only where the spec
+says nullable, and for introduction (the named allowance)."""
 
 from __future__ import annotations
 
@@ -58,12 +59,12 @@ def _plain_messages(contract, exchange):
     """SCHEMA-01's message from a validator without the valid-items memo: the reference verdict."""
     from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
-    from conformance.oracles.schema import without_optional_nulls
+    from conformance.oracles.schema import without_allowed_nulls
 
     base, checker = ((OAS30Validator, oas30_format_checker) if contract.openapi_version.startswith("3.0")
                      else (OAS31Validator, oas31_format_checker))
     plain = base(contract.response_schema, format_checker=checker)
-    errors = sorted(plain.iter_errors(without_optional_nulls(exchange.json, contract.response_schema)),
+    errors = sorted(plain.iter_errors(without_allowed_nulls(exchange.json, contract.response_schema)),
                     key=lambda e: list(e.absolute_path))
     return [(list(e.absolute_path), e.message) for e in errors]
 
@@ -86,7 +87,9 @@ def test_items_seen_valid_before_keep_every_verdict(validator):
 
 
 def _dropped_by_definition(instance, schema):
-    """without_optional_nulls as its docstring defines it, written plainly: the reference for the fast one."""
+    """without_allowed_nulls as its docstring defines it, written plainly: the reference for the fast one."""
+    from conformance.oracles.schema import NULL_ALLOWED
+
     if isinstance(instance, list) and isinstance(schema.get("items"), dict):
         return [_dropped_by_definition(item, schema["items"]) for item in instance]
     properties = schema.get("properties")
@@ -94,22 +97,29 @@ def _dropped_by_definition(instance, schema):
         return instance
     required = set(schema.get("required") or ())
     return {name: _dropped_by_definition(value, properties.get(name) or {}) for name, value in instance.items()
-            if not (value is None and name in properties and name not in required)}
+            if not (value is None and name in NULL_ALLOWED and name in properties and name not in required)}
 
 
-def test_optional_nulls_are_dropped_where_the_schema_allows_and_nowhere_else():
-    from conformance.oracles.schema import without_optional_nulls
+def test_only_the_named_allowance_drops_a_null():
+    from conformance.oracles.schema import without_allowed_nulls
 
     schema = {"type": "object", "required": ["must"], "properties": {
-        "must": {"type": "string"}, "may": {"type": "string"},
+        "must": {"type": "string"}, "may": {"type": "string"}, "introduction": {"type": "string"},
         "data": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {
-            "id": {}, "note": {}, "meta": {"type": "object", "properties": {"x": {}}}}}},
+            "id": {}, "note": {}, "introduction": {}, "meta": {"type": "object", "properties": {"x": {}}}}}},
         "plain": {"type": "object"}}}
     bodies = [
-        {"must": None, "may": None, "extra": None, "plain": {"x": None}},
-        {"data": [{"id": None, "note": None, "other": None, "meta": {"x": None, "y": None}}, None, [None], 3]},
+        {"must": None, "may": None, "extra": None, "introduction": None, "plain": {"x": None}},
+        {"data": [{"id": None, "note": None, "introduction": None, "meta": {"x": None}}, None, [None], 3]},
         {"data": None, "may": "v", "plain": None}, [None, {"may": None}], None, "text",
     ]
     for body in bodies:
-        assert without_optional_nulls(body, schema) == _dropped_by_definition(body, schema)
-    assert without_optional_nulls(bodies[0], schema) == {"must": None, "extra": None, "plain": {"x": None}}
+        assert without_allowed_nulls(body, schema) == _dropped_by_definition(body, schema)
+    assert without_allowed_nulls(bodies[0], schema) == {"must": None, "may": None, "extra": None,
+                                                        "plain": {"x": None}}
+    assert without_allowed_nulls(bodies[2], schema) == bodies[2]  # data: null is judged
+
+
+def test_data_null_fails_schema_01_in_every_spec(validator):
+    [found] = validator.schema_violations(_page(None))
+    assert found.requirement == "SCHEMA-01" and "data" in found.message
