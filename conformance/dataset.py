@@ -5,9 +5,11 @@ order, and a cleanup that deletes exactly what the run made and says what it cou
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +183,9 @@ class Seeder:
         def attempt() -> Exchange:
             self.ledger.sending(user)
             exchange = self.api.create_conversation(user, f"dify-conformance test data: {label}")
-            if exchange.status_code is None or is_server_error(exchange):
+            if not exchange.attempts:
+                self.ledger.not_sent(user)
+            elif exchange.status_code is None or is_server_error(exchange):
                 with self._lock:
                     self._uncertain += 1
             return exchange
@@ -290,12 +294,12 @@ class Seeder:
         targets = main_ids[: self.plan.messages + self.plan.renames]
         for index, conversation_id in enumerate(targets):
             if index < self.plan.messages:
-                exchange = _retrying(lambda c=conversation_id: self.api.send_message(
-                    self.users.main, c, "dify-conformance: a later message"))
+                exchange = _retrying(functools.partial(self.api.send_message, self.users.main, conversation_id,
+                                                       "dify-conformance: a later message"))
                 action = "message"
             else:
-                exchange = _retrying(lambda c=conversation_id: self.api.rename(
-                    self.users.main, c, "dify-conformance renamed"))
+                exchange = _retrying(functools.partial(self.api.rename, self.users.main, conversation_id,
+                                                       "dify-conformance renamed"))
                 action = "rename"
             if exchange.status_code is None or not 200 <= exchange.status_code < 300:
                 raise SeedingError(f"could not update a conversation ({action}): {exchange.describe()}: "
@@ -353,14 +357,20 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def _retrying(send: Any) -> Exchange:
-    exchange: Exchange = send()
-    for _ in range(_WRITE_ATTEMPTS - 1):
-        if exchange.status_code is not None and not is_server_error(exchange):
+def retrying_write(send: Callable[[], Exchange], attempts: int = _WRITE_ATTEMPTS) -> Exchange:
+    """``send`` again after a 5xx or no answer (ROBUST-01 records each), ``attempts`` times in all; the one
+    retry rule of the seeding, the lifecycle machine and the cleanup. A send that never went on the wire
+    (the budget, the breaker, a halt) is not tried again: nothing would change."""
+    exchange = send()
+    for _ in range(attempts - 1):
+        if not exchange.attempts or exchange.status_code is not None and not is_server_error(exchange):
             break
         time.sleep(0.2)
         exchange = send()
     return exchange
+
+
+_retrying = retrying_write
 
 
 class AppSeeder:
@@ -383,8 +393,10 @@ class AppSeeder:
         for number in range(count):
             def create(n: int = number) -> Exchange:
                 self.ledger.sending(user, self.journal_app)  # journaled before it is sent
-                return self.api.create_conversation(user, f"dify-conformance test data: {user} in {self.app} "
-                                                          f"#{n + 1}")
+                sent = self.api.create_conversation(user, f"dify-conformance test data: {user} in {self.app} #{n + 1}")
+                if not sent.attempts:
+                    self.ledger.not_sent(user, self.journal_app)
+                return sent
 
             exchange = _retrying(create)
             body = exchange.json_or_none() if exchange.status_code == 200 else None

@@ -144,7 +144,15 @@ def draw_examples(examples: int, **strategies: Any) -> list[dict[str, Any]]:
         drawn.append(values)
 
     collect()
+    counted = _DRAWN.get()
+    if counted is not None:
+        counted.append(len(drawn))
     return drawn
+
+
+# The examples a check drew (draw_examples), counted in the check's own context: a failure of such a
+# check is replayed with the run's seed, which draws the same examples again.
+_DRAWN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("dify_conformance_drawn", default=None)
 
 
 @dataclass
@@ -157,6 +165,7 @@ class JobOutcome:
     stopped_reason: str | None = None
     refused: int = 0  # requests of this check that were never sent
     sent: int = 0  # requests of this check that went on the wire
+    drew: bool = False  # it drew hypothesis examples under the run's seed
 
 
 def _dataset(state: RunState) -> Any:
@@ -259,6 +268,8 @@ class Executor:
              requirements: tuple[str, ...]) -> JobOutcome:
         started = time.monotonic()
         JOB_HALT.set(self.halted)  # this job's context: once halted, it and its probes send nothing more
+        drawn: list[int] = []
+        _DRAWN.set(drawn)
         stopped, why = self._why_not_start(requirements)
         assert self.state.http is not None, "the HTTP client is opened at session start"
         with self.state.http.tally() as tally:  # every request it and its probes send, and only those
@@ -274,7 +285,8 @@ class Executor:
                 error = InconclusiveSkip(f"inconclusive: {exc}", exc.owners)
             except BaseException as exc:  # the check's outcome, raised again in pytest's call of the check
                 error = exc
-        outcome = JobOutcome(error, round(time.monotonic() - started, 3), stopped, why, tally.refused, tally.sent)
+        outcome = JobOutcome(error, round(time.monotonic() - started, 3), stopped, why, tally.refused, tally.sent,
+                             drew=bool(drawn))
         if tally.refused and stopped is None:
             outcome.stopped = tally.stop_kind
             outcome.stopped_reason = tally.stopped or "requests were not sent"

@@ -59,6 +59,9 @@ def finish_run(state: RunState, *, interrupted: bool, pytest_status: int) -> int
     broken = [c for c in evidence.checks if c.outcome == "error" and unjudged & set(c.requirements)]
     if broken:
         reason = f"{broken[0].reason} (in {broken[0].check_id}); please report it"
+    elif "seeding_failed" in notes and notes["seeding_failed"].get("stopped") == "request-budget":
+        reason = (f"the request budget of {state.settings.max_requests} (--max-requests) was spent before the test "
+                  "data was complete")
     elif "seeding_failed" in notes:
         reason = notes["seeding_failed"]["reason"]
     elif state.interrupted:

@@ -42,6 +42,13 @@ class CreatedLedger:
         if self.journal is not None:
             self.journal.create(user, app)
 
+    def not_sent(self, user: str, app: str = MAIN_APP) -> None:
+        """The create announced with ``sending`` never went on the wire (budget, breaker, halt): it made
+        nothing, so it is no unanswered create (the journal's line stays: a later cleanup looks at the user)."""
+        with self._lock:
+            if self._sent.get((app, user), 0) > 0:
+                self._sent[(app, user)] -= 1
+
     def add(self, user: str, conversation_id: str, app: str = MAIN_APP) -> None:
         with self._lock:
             ids = self._by_user.setdefault((app, user), [])

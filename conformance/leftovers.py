@@ -44,8 +44,8 @@ def delete_confirmed(send: Callable[[], Exchange]) -> DeleteOutcome:
             return DeleteOutcome(True)
         if status == 404:
             return DeleteOutcome(True) if doubt else DeleteOutcome(False, f"DELETE {LOST_TRACK}", final=True)
-        if status is not None and not is_server_error(exchange):
-            break
+        if status is not None and not is_server_error(exchange) or not exchange.attempts:
+            break  # answered, or never sent (the breaker's tries for deletes spent): no doubt, no retry
         doubt = True
         time.sleep(0.2)
         exchange = send()

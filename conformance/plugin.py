@@ -407,9 +407,11 @@ def _check_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         notes = [n for n in getattr(error, "__notes__", None) or []
                  if n.startswith(("Falsifying example", "You can reproduce", "Failing test case"))
                  and not re.search(r"\w=,", n)]
+        replay = f"Replay: run again with --seed {state.settings.seed} and the same spec and profile."
         if notes:
-            result.replay = "\n".join(notes) + (
-                f"\nReplay: run again with --seed {state.settings.seed} and the same spec and profile.")
+            result.replay = "\n".join(notes) + "\n" + replay
+        elif job is not None and job.drew:  # its examples were drawn from the run's seed: the same again
+            result.replay = f"The failing examples were drawn from the run's seed (at any --concurrency). {replay}"
     return result
 
 
@@ -475,7 +477,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 state.log.note("cleanup_failed", {"failures": cleanup_failures,
                                                   "retryable": state.leftovers_retryable})
             if seeding_error and "interrupted" not in seeding_error:
-                state.log.note("seeding_failed", {"reason": seeding_error})
+                state.log.note("seeding_failed", {"reason": seeding_error,  # typed: what stopped it, if the run did
+                                                 "stopped": state.http.stop_kind if state.http else None})
             if state.http is not None and state.http.throttled:
                 state.log.note("throttled", {"responses_429": state.http.throttled,
                                              "waited_s": round(state.http.throttle_wait_s, 2)})

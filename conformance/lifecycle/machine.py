@@ -10,7 +10,6 @@ machine's teardown deletes its own and forgets them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -23,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from ..api import ServiceApi, conversation_id_of
 from ..checks import ConformanceFailure, inconclusive
 from ..contract import Contract
-from ..dataset import CreatedLedger, TestUsers
+from ..dataset import CreatedLedger, TestUsers, retrying_write
 from ..exchange import Exchange
 from ..oracles import Inconclusive
 from ..results import Violation
@@ -132,7 +131,10 @@ class LifecycleMachine(RuleBasedStateMachine):
 
         def journaled() -> Exchange:  # each attempt is journaled before it is sent (journal.py)
             self.context.ledger.sending(name)
-            return send(name, text)
+            sent = send(name, text)
+            if not sent.attempts:
+                self.context.ledger.not_sent(name)
+            return sent
 
         exchange = self._write(step, journaled, creating_for=name)
         conversation_id = conversation_id_of(exchange)
@@ -321,13 +323,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @staticmethod
     def _retrying(send: Callable[[], Exchange], attempts: int = _WRITE_ATTEMPTS) -> Exchange:
-        exchange = send()
-        for _ in range(attempts - 1):
-            if exchange.status_code is not None and exchange.status_code < 500:
-                break
-            time.sleep(0.2)
-            exchange = send()
-        return exchange
+        return retrying_write(send, attempts)
 
     def _accepted(self, exchange: Exchange, action: str) -> Exchange:
         if exchange.status_code is None or not 200 <= exchange.status_code < 300:

@@ -54,8 +54,10 @@ def _requirement(run, requirement_id):
 @pytest.mark.slow
 def test_a_lost_tie_is_shown_where_the_cursor_lost_it(suite):
     run = _faulty_run(suite, "cursor-ties-skipped")
-    evidence = _requirement(run, "PAGE-01")["evidence"][0]
-    assert "tie with the cursor at" in evidence["message"], run.explain()
+    # Where the missing items' sort values are known (another walk saw them), the evidence says they tie.
+    evidence = next((e for e in _requirement(run, "PAGE-01")["evidence"] if "tie with the cursor at" in e["message"]),
+                    None)
+    assert evidence is not None, run.explain()
     assert "after the cursor" in evidence["message"] and "last_id=" in evidence["request"], evidence
     # The random walks' drawn examples are named by their values, in the walk's own evidence.
     walks = [v for c in run.summary["checks"] if "random_walks" in c["check_id"] for v in c["violations"]]

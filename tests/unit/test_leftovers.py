@@ -12,8 +12,9 @@ from conformance.leftovers import delete_confirmed
 
 
 @dataclass
-class Answer:  # the two things delete_confirmed reads of an Exchange
+class Answer:  # the three things delete_confirmed reads of an Exchange
     status_code: int | None
+    attempts: int = 1  # 0: never sent (refused by the client)
 
     def describe(self) -> str:
         return f"DELETE answered {self.status_code}"
@@ -37,6 +38,12 @@ def test_a_404_to_the_first_attempt_is_a_leftover_not_a_success() -> None:
 def test_a_404_after_a_5xx_or_no_answer_is_the_earlier_attempts_success() -> None:
     assert delete_confirmed(answers(503, 404)).deleted  # type: ignore[arg-type]
     assert delete_confirmed(answers(None, 404)).deleted  # type: ignore[arg-type]
+
+
+def test_a_delete_never_sent_is_not_tried_again_nor_taken_for_a_success() -> None:
+    sends = [Answer(None, attempts=0), Answer(404)]
+    outcome = delete_confirmed(lambda: sends.pop(0))  # type: ignore[arg-type,return-value]
+    assert not outcome.deleted and len(sends) == 1  # the 404 was never asked for
 
 
 def test_other_failures_are_reported_and_retryable() -> None:
