@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalogue import Req
 from .contract import LIST_OPERATION
 from .exchange import Exchange
 from .registry import CROSSCUT
@@ -32,16 +33,16 @@ def crosscut_violations(exchange: Exchange, validate: Callable[[Exchange], list[
     from .oracles import violation
 
     if exchange.status_code is None:
-        return [violation("ROBUST-01", f"no usable response: {exchange.error}", exchange)]
+        return [violation(Req.ROBUST_01, f"no usable response: {exchange.error}", exchange)]
     if exchange.status_code >= 500:
-        return [violation("ROBUST-01", f"answered {exchange.status_code}, a server error", exchange)]
+        return [violation(Req.ROBUST_01, f"answered {exchange.status_code}, a server error", exchange)]
     if 300 <= exchange.status_code < 400:  # the client never follows one: the key stays with the target
         where = exchange.header("location") or "(no Location header)"
-        return [violation("ROBUST-01", f"no usable response: answered {exchange.status_code}, a redirect to "
+        return [violation(Req.ROBUST_01, f"no usable response: answered {exchange.status_code}, a redirect to "
                           f"{where}, which is not followed (the API key never leaves the target)", exchange)]
     if exchange.method == "GET" and exchange.path == list_path and exchange.status_code == 200:
         if exchange.error:  # the body broke off, or did not finish within the timeout (a slow drip)
-            return [violation("SCHEMA-01", f"a 200 response whose body is incomplete: {exchange.error}", exchange)]
+            return [violation(Req.SCHEMA_01, f"a 200 response whose body is incomplete: {exchange.error}", exchange)]
         return validate(exchange)
     return []
 
@@ -129,7 +130,7 @@ class EvidenceSummary:
         for check in CROSSCUT:
             requirement, title = check.name, check.title
             violations = self.crosscut.get(requirement, [])
-            observed = self.requests if requirement == "ROBUST-01" else self.list_successes
+            observed = self.requests if requirement == Req.ROBUST_01 else self.list_successes
             count = self.crosscut_counts.get(requirement, 0)
             passed = bool(observed) and judged
             checks.append(CheckResult(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .api import ServiceApi
+from .catalogue import Req
 from .contract import Contract
 from .dataset import Dataset
 from .exchange import Exchange
@@ -77,7 +78,7 @@ def known_ids(dataset: Dataset) -> set[str]:
     return {*dataset.main_ids, *dataset.twin_ids, *dataset.deleted_ids, *owned}
 
 
-def refused(send: Callable[[], Exchange], requirement: str, why: str, *, first: Exchange | None = None,
+def refused(send: Callable[[], Exchange], requirement: Req, why: str, *, first: Exchange | None = None,
             **judged: Any) -> list[Violation]:
     """Was the request refused (see rejection_violations)? ``first``: its answer, if already sent.
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from ..api import ServiceApi, conversation_id_of
+from ..catalogue import Req
 from ..checks import ConformanceFailure, inconclusive
 from ..contract import Contract
 from ..dataset import CreatedLedger, TestUsers, retrying_write
@@ -318,7 +319,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         follow = self.api.list(user=prediction.user, limit=limit, sort_by=sort_by, last_id=last)
         step.exchanges.append(follow)
         revealed = [v for v in judge_page(self._predict(prediction.user, sort_by, limit, last), follow)
-                    if v.requirement == "DATA-01"]
+                    if v.requirement == Req.DATA_01]
         return [v for v in found if not claims_more(v)] + revealed if revealed else found
 
     @staticmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ..catalogue import Req
 from ..exchange import Exchange
 from ..oracles import Inconclusive, violation
 from ..oracles.ordering import first_disorder
@@ -29,10 +30,10 @@ def judge_page(prediction: Prediction, exchange: Exchange) -> list[Violation]:
         return _judge_refused_cursor(prediction, exchange, where)
     if exchange.status_code is not None and exchange.status_code != 200 and exchange.status_code < 500:
         if prediction.cursor_state == "live":
-            return [violation("PAGE-01", f"{where}: the cursor is a live conversation of this user, listed by the "
+            return [violation(Req.PAGE_01, f"{where}: the cursor is a live conversation of this user, listed by the "
                               f"target before, but was refused with {exchange.status_code}", exchange)]
         if prediction.live:
-            return [violation("DATA-01", f"{where}: the user has {len(prediction.live)} conversation(s), but the "
+            return [violation(Req.DATA_01, f"{where}: the user has {len(prediction.live)} conversation(s), but the "
                               f"list was refused with {exchange.status_code}", exchange)]
         return []
     try:
@@ -56,9 +57,9 @@ def _judge_refused_cursor(prediction: Prediction, exchange: Exchange, where: str
         ids = [i.get("id") for i in data if isinstance(i, dict)] if isinstance(data, list) else []
         leaked = [i for i in ids if i in prediction.others]
         if leaked:
-            return [violation("USER-02", f"{where}: last_id names {what}; the page serves {len(leaked)} "
+            return [violation(Req.USER_02, f"{where}: last_id names {what}; the page serves {len(leaked)} "
                               f"conversation(s) of another user, e.g. {leaked[0]}", exchange)]
-    return [violation("PAGE-03", f"{where}: last_id names {what}, so a 4xx was expected; answered {status}",
+    return [violation(Req.PAGE_03, f"{where}: last_id names {what}, so a 4xx was expected; answered {status}",
                       exchange)]
 
 
@@ -72,17 +73,17 @@ def _judge_items(prediction: Prediction, page: Page, where: str) -> list[Violati
     repeated = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
     repeated += [i for i in ids if i == prediction.cursor or i in prediction.before]
     if foreign:
-        found.append(violation("USER-02", f"{where}: {len(foreign)} item(s) are not this user's conversations, "
+        found.append(violation(Req.USER_02, f"{where}: {len(foreign)} item(s) are not this user's conversations, "
                                f"e.g. {foreign[0]}" + (f" (of user {prediction.others[foreign[0]]!r})"
                                                        if foreign[0] in prediction.others else ""), page.exchange))
     if gone:
-        found.append(violation("DATA-01", f"{where}: {len(gone)} deleted conversation(s) still listed, e.g. "
+        found.append(violation(Req.DATA_01, f"{where}: {len(gone)} deleted conversation(s) still listed, e.g. "
                                f"{gone[0]}", page.exchange))
     if repeated:
-        found.append(violation("PAGE-01", f"{where}: {len(repeated)} item(s) do not follow the cursor (the cursor "
+        found.append(violation(Req.PAGE_01, f"{where}: {len(repeated)} item(s) do not follow the cursor (the cursor "
                                f"itself, one before it, or twice on the page), e.g. {repeated[0]}", page.exchange))
     if isinstance(page.limit, int) and not isinstance(page.limit, bool) and page.limit != prediction.limit:
-        requirement = "LIMIT-04" if prediction.limit_explicit else "LIMIT-03"
+        requirement = Req.LIMIT_04 if prediction.limit_explicit else Req.LIMIT_03
         found.append(violation(requirement, f"{where}: the response says limit={page.limit}, the limit in effect "
                                f"is {prediction.limit}", page.exchange))
     if len(ids) > prediction.limit:
@@ -114,7 +115,7 @@ def _judge_extent(prediction: Prediction, page: Page, where: str) -> list[Violat
             continue
         missing = [i for i in group if i not in taken]
         break
-    gap_requirement = "PAGE-01" if prediction.cursor else "DATA-01"
+    gap_requirement = Req.PAGE_01 if prediction.cursor else Req.DATA_01
     if missing:
         return [violation(gap_requirement, f"{where}: {len(missing)} conversation(s) that must come before item "
                           f"{len(page.ids) - len(listed) + position + len(taken) + 1} are missing, e.g. "
@@ -136,7 +137,7 @@ def _judge_extent(prediction: Prediction, page: Page, where: str) -> list[Violat
     else:
         more = None  # only ties of the cursor so far: whether more of them follow is the target's choice
     if more is not None and page.has_more != more:
-        wrong = violation("PAGE-02", f"{where}: has_more is {str(page.has_more).lower()} with "
+        wrong = violation(Req.PAGE_02, f"{where}: has_more is {str(page.has_more).lower()} with "
                           f"{rest if more else 'no'} conversation(s) of this user after the page "
                           f"({len(prediction.live)} live, {len(prediction.deleted)} deleted)", page.exchange)
         return [MoreClaimed(**wrong.to_dict()) if page.has_more else wrong]
@@ -154,7 +155,7 @@ def judge_pending(pending: Pending, prediction: Prediction, exchange: Exchange) 
     item = next((i for i in page.items if i["id"] == pending.conversation_id), None)
     if item is None:
         if len(page.ids) < prediction.limit and not page.has_more:
-            return [violation("DATA-01", f"{where}: conversation {pending.conversation_id}, just written "
+            return [violation(Req.DATA_01, f"{where}: conversation {pending.conversation_id}, just written "
                               f"({pending.action}), is not in its user's list", exchange)]
         return []
     value = item.get("updated_at")
@@ -164,7 +165,7 @@ def judge_pending(pending: Pending, prediction: Prediction, exchange: Exchange) 
     # (Dify: the database's and the application's), a fraction of a second apart.
     if value <= pending.floor if pending.strict else value < pending.floor - 1:
         later = "a later second than" if pending.strict else "the second of, or after,"
-        return [violation("DATA-02", f"{where}: conversation {pending.conversation_id} was sent a {pending.action} "
+        return [violation(Req.DATA_02, f"{where}: conversation {pending.conversation_id} was sent a {pending.action} "
                           f"in {later} the last write seen (second {pending.floor}), yet its updated_at is "
                           f"{value}", exchange)]
     return []
@@ -182,9 +183,9 @@ def judge_walk(walk: Walk, predict: Callable[[str | None], Prediction]) -> list[
         found += [v for v in judge_page(prediction, page.exchange) if v.requirement not in
                   {f.requirement for f in found}]
         again = [i for i in page.ids if i in visited]
-        if again and not any(v.requirement == "PAGE-01" for v in found):
-            found.append(violation("PAGE-01", f"{walk.describe()}: {len(again)} conversation(s) visited again on page "
-                                   f"{index + 1}, e.g. {again[0]} (first on page {visited[again[0]] + 1})",
+        if again and not any(v.requirement == Req.PAGE_01 for v in found):
+            found.append(violation(Req.PAGE_01, f"{walk.describe()}: {len(again)} conversation(s) visited again on "
+                                   f"page {index + 1}, e.g. {again[0]} (first on page {visited[again[0]] + 1})",
                                    page.exchange))
         visited.update((i, index) for i in page.ids if i not in visited)
         cursor = page.last_id
@@ -193,15 +194,15 @@ def judge_walk(walk: Walk, predict: Callable[[str | None], Prediction]) -> list[
                   {f.requirement for f in found}]
     elif walk.stop in ("bound", "loop") and not found:
         last = walk.pages[-1].exchange if walk.pages else None
-        found.append(violation("PAGE-01", f"{walk.describe()}: the walk does not end ({walk.stop}): the cursor "
+        found.append(violation(Req.PAGE_01, f"{walk.describe()}: the walk does not end ({walk.stop}): the cursor "
                                "does not advance", last))
-    if any(v.requirement == "DATA-01" for v in found):
+    if any(v.requirement == Req.DATA_01 for v in found):
         # A deleted conversation still listed makes the target's has_more true: DATA-01 is the cause.
         found = [v for v in found if not claims_more(v)]
     if walk.stop == "empty" and not found:
         missing = sorted(predict(None).live - set(visited))
         if missing:
-            found.append(violation("PAGE-01", f"{walk.describe()}: {len(missing)} conversation(s) never visited, "
+            found.append(violation(Req.PAGE_01, f"{walk.describe()}: {len(missing)} conversation(s) never visited, "
                                    f"e.g. {missing[0]}", walk.pages[-1].exchange))
     return found
 
@@ -214,7 +215,7 @@ def judge_repeat(first: Exchange, second: Exchange, where: str) -> list[Violatio
     same = one == two if one is not None and two is not None else first.body == second.body
     if same:
         return []
-    return [violation("STABLE-01", f"{where}: the same request, repeated with no write between, returned a "
+    return [violation(Req.STABLE_01, f"{where}: the same request, repeated with no write between, returned a "
                       f"different body; first: {first.excerpt(300)}", second)]
 
 

@@ -27,7 +27,7 @@ class Inconclusive(Exception):
         self.owners: tuple[Req, ...] = (owner,) if isinstance(owner, Req) else tuple(owner or ())
 
 
-def violation(requirement: str, message: str, exchange: Exchange | None = None) -> Violation:
+def violation(requirement: Req, message: str, exchange: Exchange | None = None) -> Violation:
     """A violation with the exchange as its evidence (curl with the key redacted, status, excerpt)."""
     if exchange is None:
         return Violation(requirement, message)
@@ -49,9 +49,9 @@ class DefaultsBlame:
     limit_explicit: bool
 
     @property
-    def order_requirement(self) -> str:
-        return "SORT-01" if self.sort_explicit else "SORT-02"
+    def order_requirement(self) -> Req:
+        return Req.SORT_01 if self.sort_explicit else Req.SORT_02
 
     @property
-    def size_requirement(self) -> str:
-        return "LIMIT-01" if self.limit_explicit else "LIMIT-03"
+    def size_requirement(self) -> Req:
+        return Req.LIMIT_01 if self.limit_explicit else Req.LIMIT_03

@@ -10,13 +10,14 @@ import math
 import re
 from collections.abc import Iterable
 
+from ..catalogue import Req
 from ..contract import Contract
 
 __all__ = ["Obligation", "rejection_obligations", "classify_limit"]
 
 _STRICT_INT = re.compile(r"[+-]?[0-9]+")
 
-Obligation = tuple[str, str]  # (requirement id, why the request must be rejected)
+Obligation = tuple[Req, str]  # (the requirement, why the request must be rejected)
 
 
 def classify_limit(raw: str) -> int | str | None:
@@ -52,18 +53,18 @@ def rejection_obligations(params: Iterable[tuple[str, str]], contract: Contract)
         values.setdefault(name, []).append(value)
     found: list[Obligation] = []
     if contract.user_required and "user" not in values:
-        found.append(("USER-01", "the required user is missing"))
+        found.append((Req.USER_01, "the required user is missing"))
     # A parameter given twice may be read either way (first, last, list): it obliges nothing.
     single = {name: vals[0] for name, vals in values.items() if len(vals) == 1}
     if "limit" in single:
         raw = single["limit"]
         kind = classify_limit(raw)
         if kind == "non-integer":
-            found.append(("LIMIT-05", f"limit={raw!r} is not an integer"))
+            found.append((Req.LIMIT_05, f"limit={raw!r} is not an integer"))
         elif isinstance(kind, int) and contract.limit.bounded and not contract.limit.in_range(kind):
-            found.append(("LIMIT-02", f"limit={kind} is outside {contract.limit.minimum}..{contract.limit.maximum}"))
+            found.append((Req.LIMIT_02, f"limit={kind} is outside {contract.limit.minimum}..{contract.limit.maximum}"))
     raw_sort = single.get("sort_by")
     # Empty or padded enum values (" created_at") may be read as absent or trimmed: no obligation.
     if contract.sort.values and raw_sort is not None and raw_sort.strip() not in ("", *contract.sort.values):
-        found.append(("SORT-03", f"sort_by={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
+        found.append((Req.SORT_03, f"sort_by={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
     return found

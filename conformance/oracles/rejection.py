@@ -14,13 +14,13 @@ from .page import is_server_error
 __all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "persistent_server_error"]
 
 
-def forbids_server_errors(requirement: str) -> bool:
+def forbids_server_errors(requirement: Req) -> bool:
     """Whether a 5xx given again to the same request breaks this requirement too (AUTH-01, LIMIT-02, PAGE-03),
     not only ROBUST-01: typed data of the catalogue, never its text."""
     return catalogue_requirement(requirement).repeated_5xx_breaks
 
 
-def persistent_server_error(tries: Sequence[Exchange], requirement: str, why: str) -> list[Violation]:
+def persistent_server_error(tries: Sequence[Exchange], requirement: Req, why: str) -> list[Violation]:
     """The same request answered with a 5xx on every try: the target's answer to that input, not a blip.
 
     Blamed on the rejection requirement only where the catalogue says a repeated 5xx breaks it; elsewhere
@@ -45,7 +45,7 @@ def carries_data(exchange: Exchange, known_ids: Collection[str] = ()) -> str | N
 
 
 def rejection_violations(
-    exchange: Exchange, requirement: str, why: str, *, known_ids: Collection[str] = (),
+    exchange: Exchange, requirement: Req, why: str, *, known_ids: Collection[str] = (),
     status: int | None = None,
 ) -> list[Violation]:
     """``requirement`` is violated unless the answer is a 4xx (or exactly ``status``) without data.

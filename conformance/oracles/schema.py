@@ -11,6 +11,7 @@ from jsonschema import ValidationError
 from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
+from ..catalogue import Req
 from ..contract import Contract
 from ..exchange import Exchange
 from ..results import Violation
@@ -43,21 +44,21 @@ class ResponseValidator:
         if exchange.status_code != 200:
             return []
         if not is_json_media_type(exchange.content_type):
-            return [violation("SCHEMA-01", f"a 200 response with Content-Type {exchange.content_type or '(none)'!r}, "
+            return [violation(Req.SCHEMA_01, f"a 200 response with Content-Type {exchange.content_type or '(none)'!r}, "
                               "not JSON", exchange)]
         if exchange.truncated:
-            return [violation("SCHEMA-01", "a 200 response body larger than the size cap", exchange)]
+            return [violation(Req.SCHEMA_01, "a 200 response body larger than the size cap", exchange)]
         try:
             body = exchange.json
         except ValueError as exc:
-            return [violation("SCHEMA-01", f"a 200 response whose body is not JSON ({exc})", exchange)]
+            return [violation(Req.SCHEMA_01, f"a 200 response whose body is not JSON ({exc})", exchange)]
         errors = sorted(self._validator.iter_errors(without_allowed_nulls(body, self.contract.response_schema)),
                         key=lambda e: list(e.absolute_path))
         if not errors:
             return []
         shown = "; ".join(f"{_path(e.absolute_path)}: {e.message}" for e in errors[:_MAX_ERRORS_SHOWN])
         more = f" (and {len(errors) - _MAX_ERRORS_SHOWN} more)" if len(errors) > _MAX_ERRORS_SHOWN else ""
-        return [violation("SCHEMA-01", f"the body does not match the spec's schema: {shown}{more}", exchange)]
+        return [violation(Req.SCHEMA_01, f"the body does not match the spec's schema: {shown}{more}", exchange)]
 
     def crosscut(self, exchange: Exchange) -> list[Violation]:
         """What every 200 list response of the run is held to: SCHEMA-01, SCHEMA-02, and SCHEMA-03's
@@ -79,7 +80,7 @@ class ResponseValidator:
         if not missing:
             return []
         shown = ", ".join(missing[:6]) + (f" (and {len(missing) - 6} more)" if len(missing) > 6 else "")
-        return [violation("SCHEMA-02", f"documented properties missing: {shown}", exchange)]
+        return [violation(Req.SCHEMA_02, f"documented properties missing: {shown}", exchange)]
 
 
 _canonical_json = json.JSONEncoder(sort_keys=True, allow_nan=True).encode  # one encoder, not one per item

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..catalogue import Req
 from .params import Obligation
 
 __all__ = ["SCHEMATHESIS_CHECKS", "requirement_for_failure"]
@@ -25,12 +26,12 @@ _SCHEMA_FAILURES = {"JsonSchemaError", "MalformedJson", "UndefinedContentType", 
 
 
 def requirement_for_failure(failure_type: str, status: int, obligations: Sequence[Obligation],
-                            schema_confirmed: bool) -> str | None:
+                            schema_confirmed: bool) -> Req | None:
     """The requirement a schemathesis failure shows broken, or None when it shows nothing the catalogue asks."""
     if failure_type == "ServerError":
-        return "ROBUST-01"
+        return Req.ROBUST_01
     if failure_type in _SCHEMA_FAILURES:
-        return "SCHEMA-01" if status == 200 and schema_confirmed else None
+        return Req.SCHEMA_01 if status == 200 and schema_confirmed else None
     if failure_type == "AcceptedNegativeData":
         return obligations[0][0] if obligations and 200 <= status < 300 else None
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..catalogue import Req
 from ..exchange import Exchange
 from ..results import Violation
 from . import violation
@@ -35,11 +36,11 @@ def listed_timestamp_violations(exchange: Exchange) -> list[Violation]:
             if not isinstance(value, int) or isinstance(value, bool):
                 continue  # not an integer: SCHEMA-01's to report
             if value < EPOCH_FLOOR or latest is not None and value > latest:
-                return [violation("SCHEMA-03", f"conversation {item.get('id')}: {name}={value} is not a time in "
+                return [violation(Req.SCHEMA_03, f"conversation {item.get('id')}: {name}={value} is not a time in "
                                   "Unix epoch seconds (before 2000, or more than a day after the answer)", exchange)]
         if (isinstance(created, int) and isinstance(updated, int) and not isinstance(created, bool)
                 and not isinstance(updated, bool) and updated < created):
-            return [violation("SCHEMA-03", f"conversation {item.get('id')}: updated_at={updated} is before "
+            return [violation(Req.SCHEMA_03, f"conversation {item.get('id')}: updated_at={updated} is before "
                               f"created_at={created}", exchange)]
     return []
 
@@ -54,12 +55,12 @@ def timestamp_violations(item: dict[str, Any], exchange: Exchange, *, earliest: 
         if not isinstance(value, int) or isinstance(value, bool):
             continue  # not an integer: SCHEMA-01's to report
         if value > latest * 100:
-            found.append(violation("SCHEMA-03", f"conversation {item.get('id')}: {name}={value} looks like "
+            found.append(violation(Req.SCHEMA_03, f"conversation {item.get('id')}: {name}={value} looks like "
                                    "milliseconds, not epoch seconds", exchange))
         elif not low <= value <= latest:
-            found.append(violation("SCHEMA-03", f"conversation {item.get('id')}: {name}={value} is not near the time "
+            found.append(violation(Req.SCHEMA_03, f"conversation {item.get('id')}: {name}={value} is not near the time "
                                    f"it was made ({int(low)}..{int(latest)} allowed)", exchange))
     if isinstance(created, int) and isinstance(updated, int) and updated < created:
-        found.append(violation("SCHEMA-03", f"conversation {item.get('id')}: updated_at={updated} is before "
+        found.append(violation(Req.SCHEMA_03, f"conversation {item.get('id')}: updated_at={updated} is before "
                                f"created_at={created}", exchange))
     return found

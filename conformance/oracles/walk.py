@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..catalogue import Req
 from ..contract import SortRule
 from ..exchange import Exchange
 from ..results import Violation
@@ -52,11 +53,11 @@ def stranger_violations(walk: Walk, *, expected: Collection[str], owner_known: b
                if owner_known and c not in deleted and c not in expected]
     if undead:
         conversation_id, index = undead[0]
-        found.append(violation("DATA-01", f"{where}, page {index + 1}: {len(undead)} deleted conversation(s) still "
+        found.append(violation(Req.DATA_01, f"{where}, page {index + 1}: {len(undead)} deleted conversation(s) still "
                                f"listed, e.g. {conversation_id}", walk.pages[index].exchange))
     if foreign:
         conversation_id, index = foreign[0]
-        found.append(violation("USER-02", f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
+        found.append(violation(Req.USER_02, f"{where}, page {index + 1}: {len(foreign)} item(s) are another user's "
                                f"conversation, e.g. {conversation_id}", walk.pages[index].exchange))
     return found
 
@@ -127,7 +128,7 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     found.extend(strangers)
     if repeats:
         conversation_id, index = repeats[0]
-        found.append(violation("PAGE-01", f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
+        found.append(violation(Req.PAGE_01, f"{where}: {len(repeats)} conversation(s) visited twice, e.g. "
                                f"{conversation_id} again on page {index + 1} (first on page "
                                f"{seen[conversation_id] + 1}){_after_cursor(walk, index)}", pages[index].exchange))
     gaps = [c for c in expected if c not in seen]
@@ -157,7 +158,7 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     return found
 
 
-def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[str, list[int]]:
+def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[Req, list[int]]:
     """Pages whose response limit is not the limit in effect, by the requirement they break.
 
     Without a limit sent, a response that says the size its full pages really have tells of another
@@ -165,10 +166,10 @@ def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[str, list[int]]:
     """
     nonempty = [p for p in walk.pages if p.items]
     served = len(nonempty[0].items) if len(nonempty) > 1 else None
-    blame: dict[str, list[int]] = {}
+    blame: dict[Req, list[int]] = {}
     for index in echoes:
         other_default = not walk.limit_explicit and walk.pages[index].limit == served
-        blame.setdefault("LIMIT-03" if other_default else "LIMIT-04", []).append(index)
+        blame.setdefault(Req.LIMIT_03 if other_default else Req.LIMIT_04, []).append(index)
     return blame
 
 
@@ -188,7 +189,7 @@ def _gap_violation(walk: Walk, gaps: list[str], total: int, reference: Mapping[s
         message += f"; {len(ties)} missing item(s) tie with the cursor at {field}={value}"
     elif not known:
         message += "; the missing items' sort values are unknown"
-    return violation("PAGE-01", message, after.exchange)
+    return violation(Req.PAGE_01, message, after.exchange)
 
 
 def _after_cursor(walk: Walk, index: int) -> str:
@@ -216,13 +217,13 @@ def _stop_violations(walk: Walk) -> list[Violation]:
     where = walk.describe()
     last = walk.pages[-1].exchange if walk.pages else None
     if walk.stop == "bound":
-        return [violation("PAGE-01", f"{where}: no empty page after {walk.bound} pages, more than the "
+        return [violation(Req.PAGE_01, f"{where}: no empty page after {walk.bound} pages, more than the "
                           "conversations allow: the cursor does not advance", last)]
     if walk.stop == "loop":
-        return [violation("PAGE-01", f"{where}: a page ended on a conversation already used as a cursor: "
+        return [violation(Req.PAGE_01, f"{where}: a page ended on a conversation already used as a cursor: "
                           "the walk loops", last)]
     if walk.stop == "rejected" and walk.rejected is not None:
-        return [violation("PAGE-01", f"{where}: the id of the last item of page {len(walk.pages)}, served by "
+        return [violation(Req.PAGE_01, f"{where}: the id of the last item of page {len(walk.pages)}, served by "
                           f"the target itself, was rejected as last_id with {walk.rejected.status_code}",
                           walk.rejected)]
     return []
@@ -245,7 +246,7 @@ def _first_page_has_more(walk: Walk, expected: Collection[str]) -> list[Violatio
         return []  # judged as PAGE-01/USER-02 already
     more = len(expected) > len(first.ids)
     if first.has_more != more:
-        return [violation("PAGE-02", f"{walk.describe()}, page 1: has_more is {str(first.has_more).lower()} "
+        return [violation(Req.PAGE_02, f"{walk.describe()}, page 1: has_more is {str(first.has_more).lower()} "
                           f"with {len(expected) - len(first.ids)} of {len(expected)} conversation(s) after it",
                           first.exchange)]
     return []
@@ -263,7 +264,7 @@ def _has_more_along(walk: Walk) -> list[Violation]:
     if not wrong:
         return []
     index, page = wrong[0]
-    return [violation("PAGE-02", f"{walk.describe()}: has_more is wrong on {len(wrong)} page(s), first on page "
+    return [violation(Req.PAGE_02, f"{walk.describe()}: has_more is wrong on {len(wrong)} page(s), first on page "
                       f"{index + 1} ({str(page.has_more).lower()}, while "
                       f"{'more' if index < last_nonempty else 'no more'} conversations follow)", page.exchange)]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ..catalogue import Req
 from ..contract import SortRule
 from ..results import Violation
 from . import violation
@@ -77,12 +78,12 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_k
     echo = [i for i, p in enumerate(pages) if isinstance(p.limit, int) and not isinstance(p.limit, bool)
             and p.limit != walk.limit]
     if echo:
-        requirement = "LIMIT-04" if walk.limit_explicit else "LIMIT-03"
+        requirement = Req.LIMIT_04 if walk.limit_explicit else Req.LIMIT_03
         first = pages[echo[0]]
         found.append(violation(requirement, f"{where}: on {len(echo)} page(s) the response says limit="
                                f"{first.limit!r}, the limit in effect is {walk.limit}", first.exchange))
     if repeat is not None:
-        found.append(violation("PAGE-01", f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
+        found.append(violation(Req.PAGE_01, f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
                                f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))
     # The first page comes before any cursor: a conversation of the list that sorts strictly before its
     # first item shows the order is wrong (at small limits, pages in order may still skip whole seconds).
@@ -101,7 +102,7 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_k
     gaps = [] if strangers or sort_broken or boundary is not None or first_empty else _gaps(walk, reference, seen)
     if gaps:
         last = pages[-1].exchange if pages else None
-        found.append(violation("PAGE-01", f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
+        found.append(violation(Req.PAGE_01, f"{where}: {len(gaps)} conversation(s) that a full walk of this user "
                                f"listed were skipped within the first {len(seen)} visited, e.g. {gaps[0]}", last))
     if walk.stop != "bound" and not (strangers and followed_a_stranger(walk, reference, owner_known, deleted)):
         found.extend(_stop_violations(walk))
@@ -171,7 +172,7 @@ def _along(walk: Walk, *, total: int) -> list[Violation]:
     if wrong_more:
         index = wrong_more[0]
         page = pages[index]
-        found.append(violation("PAGE-02", f"{where}: has_more is wrong on {len(wrong_more)} page(s), first on page "
+        found.append(violation(Req.PAGE_02, f"{where}: has_more is wrong on {len(wrong_more)} page(s), first on page "
                                f"{index + 1} ({str(page.has_more).lower()}, while "
                                f"{'more' if not page.has_more else 'no more'} conversations follow)", page.exchange))
     if short:

@@ -83,7 +83,7 @@ def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, cont
         if isinstance(now, int) and isinstance(before, int):
             judged = True
             if now <= before:
-                found.append(violation("DATA-02", f"conversation {update.conversation_id}: after a {update.action} "
+                found.append(violation(Req.DATA_02, f"conversation {update.conversation_id}: after a {update.action} "
                                        f"in a later second, updated_at is still {now} (was {before})", exchange))
     updated = {u.conversation_id for u in dataset.updates}
     unjudged: set[str] = set()  # updated conversations whose place could not be judged
@@ -101,7 +101,7 @@ def test_a_new_message_or_a_rename_moves_a_conversation_up(api: ServiceApi, cont
             unjudged = missing - set(ids)
             missing -= unjudged
         if missing:
-            found.append(violation("DATA-02", f"under -updated_at the {len(updated)} conversations updated last "
+            found.append(violation(Req.DATA_02, f"under -updated_at the {len(updated)} conversations updated last "
                                    f"should come first (ties with them aside); {len(missing)} do not, e.g. "
                                    f"{sorted(missing)[0]}", exchange))
     if not judged:
