@@ -165,7 +165,7 @@ class Breaker:
     def __init__(self, failures: int = 3) -> None:
         self.failures = failures
         self.reason: str | None = None  # set once tripped
-        self._delete_tries = 0  # deletes let through after the trip, less those that got a usable answer
+        self._delete_failures = 0  # deletes after the trip that got no usable answer, in a row
         self._consecutive: dict[tuple[str, str, bool], int] = {}
         self._lock = threading.Lock()
 
@@ -174,8 +174,10 @@ class Breaker:
         with self._lock:
             if self.reason is None:
                 return Admission.OPEN
-            if kind in ALWAYS_SENT_KINDS and self._delete_tries < self.failures:
-                self._delete_tries += 1
+            # The run's own test data is always deleted while the target answers deletes: they stop only
+            # after ``failures`` of them in a row got no usable answer (at most that many plus those in
+            # flight reach a target that answers nothing).
+            if kind in ALWAYS_SENT_KINDS and self._delete_failures < self.failures:
                 return Admission.DELETE_TRY
             return None
 
@@ -183,8 +185,7 @@ class Breaker:
         unusable = exchange.status_code is None or exchange.truncated
         with self._lock:
             if admission is Admission.DELETE_TRY:
-                if not unusable:  # the target answers deletes again: their tries start over
-                    self._delete_tries = 0
+                self._delete_failures = self._delete_failures + 1 if unusable else 0
                 return
             if self.reason is not None:
                 return
