@@ -238,8 +238,9 @@ class Database:
     # -- reads ----------------------------------------------------------------------------------
 
     def first_query(self, conversation_id: str) -> str | None:
-        """The query of a conversation's first message (None if it has none)."""
-        with self.engine.connect() as connection:
+        """The query of a conversation's first message (None if it has none). Under the write lock: the
+        delete-404-kept fault asks it inside DELETE, while other deletes write (SQLite's one connection)."""
+        with self._lock, self.engine.connect() as connection:
             found = connection.execute(
                 sa.select(messages.c.query).where(messages.c.conversation_id == conversation_id)
                 .order_by(messages.c.created_at, messages.c.id).limit(1)).scalar()
