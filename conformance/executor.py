@@ -270,7 +270,7 @@ class Executor:
         JOB_HALT.set(self.halted)  # this job's context: once halted, it and its probes send nothing more
         drawn: list[int] = []
         _DRAWN.set(drawn)
-        stopped, why = self._why_not_start(requirements)
+        stopped, why = self.why_not_start(requirements)
         assert self.state.http is not None, "the HTTP client is opened at session start"
         with self.state.http.tally() as tally:  # every request it and its probes send, and only those
             try:
@@ -304,7 +304,7 @@ class Executor:
                             f"(known: probes, {', '.join(PROVIDERS)})") from None
         return provider(self.state)
 
-    def _why_not_start(self, requirements: tuple[str, ...]) -> tuple[Stop | None, str | None]:
+    def why_not_start(self, requirements: Sequence[str]) -> tuple[Stop | None, str | None]:
         """What keeps a check from starting now: the mode, an interrupt, the time or request budget, the breaker."""
         state = self.state
         if state.settings.read_only and requirements and all(requirement(i).needs_writes for i in requirements):

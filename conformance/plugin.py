@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import re
-import time
 import traceback
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ import hypothesis
 import pytest
 
 from .api import JOB_HALT
-from .catalogue import UnknownRequirement, is_known, requirement
+from .catalogue import UnknownRequirement, is_known
 from .checks import ConformanceFailure, InconclusiveSkip, settle_unsent
 from .contract import load_contract
 from .dataset import TestUsers
@@ -265,17 +264,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _job_of(item) is not None:
         return
     state = item.config.stash[STATE]
-    ids = _requirements_of(item)
-    if state.settings.read_only and ids and all(requirement(i).needs_writes for i in ids):
-        pytest.skip("read-only run: this requirement needs writes to the target")
-    if time.time() > state.deadline:
-        item.stash[_STOPPED] = "time-budget"
-        pytest.skip(f"time budget of {state.settings.time_budget_s:g} s exhausted before this check started")
-    if state.http is not None and state.http.stopped:  # --max-requests spent, or the target stopped answering
-        item.stash[_STOPPED] = state.http.stop_kind
-        pytest.skip(f"{state.http.stopped} before this check started")
     executor = item.config.stash.get(_EXECUTOR, None)
-    if executor is not None:
+    if executor is not None:  # the same limits the executor holds its jobs to
+        stopped, why = executor.why_not_start(_requirements_of(item))
+        if why is not None:
+            item.stash[_STOPPED] = stopped
+            pytest.skip(why)
         JOB_HALT.set(executor.halted)
     if state.http is not None:  # opened here, in the main thread's context where pytest calls the check
         counting = state.http.tally()
