@@ -239,28 +239,27 @@ def test_a_report_of_another_run_is_refused(tmp_path, spec_file, spec_info):
     assert not ok and why.startswith("report.html: run-id"), why
 
 
-def test_a_recorded_response_changed_with_forged_checksums_is_caught_by_judging_it_again(bundle):
-    """The evidence is judged again: a response made a 5xx no longer gives the recorded results."""
-    def five_hundred(name, data):
+def edit_har(edit):
+    """A rewrite of the bundle's evidence.har only: ``edit(har)`` changes the parsed HAR in place."""
+    def change(name, data):
         if name != "evidence.har":
             return data
         har = json.loads(data)
-        har["log"]["entries"][0]["response"]["status"] = 500
+        edit(har)
         return json.dumps(har).encode()
 
-    rewrite(bundle, five_hundred, update_manifest=True)
+    return change
+
+
+def test_a_recorded_response_changed_with_forged_checksums_is_caught_by_judging_it_again(bundle):
+    """The evidence is judged again: a response made a 5xx no longer gives the recorded results."""
+    rewrite(bundle, edit_har(lambda har: har["log"]["entries"][0]["response"].update(status=500)),
+            update_manifest=True)
     ok, reason = verify_bundle(bundle)
     assert not ok and reason.startswith("evidence.har: judged again, 1 recorded response(s) violate ROBUST-01"), reason
 
 
 def test_evidence_missing_from_the_recorded_exchanges_is_refused(bundle):
-    def drop_one(name, data):
-        if name != "evidence.har":
-            return data
-        har = json.loads(data)
-        del har["log"]["entries"][-1]
-        return json.dumps(har).encode()
-
-    rewrite(bundle, drop_one, update_manifest=True)
+    rewrite(bundle, edit_har(lambda har: har["log"]["entries"].pop()), update_manifest=True)
     ok, reason = verify_bundle(bundle)
     assert not ok and "is not among the exchanges in evidence.har" in reason, reason

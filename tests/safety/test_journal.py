@@ -165,15 +165,28 @@ def test_unanswered_creates_are_found_for_every_user_the_journal_names(tmp_path:
         assert not find_journals(report_dir)
 
 
-def test_a_bundled_runs_journal_is_dropped_with_its_reason(tmp_path: Path) -> None:
+def _killed_runs_journal(tmp_path: Path, run_id: str, base_url: str, *, bundled: bool,
+                         torn_tail: str = "") -> tuple[Path, Path, list[dict[str, object]]]:
+    """A report directory holding the journal a killed run left: one create sent, never answered."""
     report_dir = tmp_path / "reports"
     report_dir.mkdir()
-    journal = report_dir / ".journal-deadbeef.jsonl"
-    lines = [{"event": "run", "run_id": "deadbeef", "base_url": "http://127.0.0.1:9", "bundled": True},
-             {"event": "create", "app": "main", "user": "dify-conformance-deadbeef-alice"}]
-    journal.write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"event": "crea', encoding="utf-8")
-    done = subprocess.run(_command("cleanup", "--report-dir", str(report_dir)), capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
+    journal = report_dir / f".journal-{run_id}.jsonl"
+    lines: list[dict[str, object]] = [
+        {"event": "run", "run_id": run_id, "base_url": base_url, "bundled": bundled},
+        {"event": "create", "app": "main", "user": f"dify-conformance-{run_id}-alice"}]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines) + torn_tail, encoding="utf-8")
+    return report_dir, journal, lines
+
+
+def _cleanup(tmp_path: Path, report_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_command("cleanup", "--report-dir", str(report_dir), *args), capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
+
+
+def test_a_bundled_runs_journal_is_dropped_with_its_reason(tmp_path: Path) -> None:
+    report_dir, journal, lines = _killed_runs_journal(tmp_path, "deadbeef", "http://127.0.0.1:9", bundled=True,
+                                                      torn_tail='{"event": "crea')
+    done = _cleanup(tmp_path, report_dir)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "died with that server" in done.stdout and not journal.exists(), done.stdout
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -224,14 +237,8 @@ def test_two_runs_started_at_once_against_one_target_both_pass_and_leave_nothing
 
 
 def test_cleanup_of_an_unreachable_target_is_exit_3_and_keeps_the_journal(tmp_path: Path) -> None:
-    report_dir = tmp_path / "reports"
-    report_dir.mkdir()
-    journal = report_dir / ".journal-0badf00d.jsonl"
-    lines = [{"event": "run", "run_id": "0badf00d", "base_url": "http://127.0.0.1:9/v1", "bundled": False},
-             {"event": "create", "app": "main", "user": "dify-conformance-0badf00d-alice"}]
-    journal.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    done = subprocess.run(_command("cleanup", "--report-dir", str(report_dir), "--timeout", "2"), capture_output=True,
-                          text=True, timeout=RUN_TIMEOUT, env=_environ(), cwd=tmp_path)
+    report_dir, journal, _ = _killed_runs_journal(tmp_path, "0badf00d", "http://127.0.0.1:9/v1", bundled=False)
+    done = _cleanup(tmp_path, report_dir, "--timeout", "2")
     assert done.returncode == 3, done.stdout + done.stderr
     assert "cannot reach http://127.0.0.1:9/v1" in done.stdout and journal.exists(), done.stdout
     assert SELFTEST_KEY not in done.stdout + done.stderr
