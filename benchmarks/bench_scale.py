@@ -10,7 +10,7 @@ For each size N:
    (conformance/server/db.py: one bulk INSERT; no HTTP, no per-row transaction), three per second
    (ties), ``updated_at`` shuffled against ``created_at``; then the reference server serves that
    file (``--db sqlite:///PATH``).
-2. Pagination walks with the suite's own client and walker (conformance/walker.py) at each
+2. Pagination walks with the suite's own client and walker (conformance/data/walker.py) at each
    ``--walk-limits`` value, default order: wall time, pages, ms per page, twice: bare (client and
    walker) and as in a run (every exchange into the evidence log, 200s validated against the spec).
 3. ``dify-conformance run --read-only --user bench-scale-user --other-user bench-scale-other --base-url URL
@@ -88,12 +88,12 @@ def fill(db_path: Path, api_key: str, count: int) -> dict[str, Any]:
 
 def timed_walks(base_url: str, api_key: str, limits: list[int], expected: int, work: Path) -> list[dict[str, Any]]:
     """Walks of USER's list with the suite's client and walker: bare, and recording as a run does."""
-    from conformance.api import ServiceApi
-    from conformance.client import ClientSettings, HttpClient
-    from conformance.contract import load_contract
-    from conformance.evidence import CrosscutOracle, EvidenceLog, recorder
+    from conformance.data.walker import page_bound, walk_pages
+    from conformance.http.api import ServiceApi
+    from conformance.http.client import ClientSettings, HttpClient
+    from conformance.http.evidence import CrosscutOracle, EvidenceLog, recorder
     from conformance.oracles.schema import ResponseValidator
-    from conformance.walker import page_bound, walk_pages
+    from conformance.spec.contract import load_contract
 
     contract = load_contract()
     results = []

@@ -84,9 +84,9 @@ from _latency import Level, parse_levels, summarise  # noqa: E402
 from _profile import profile_breakdown  # noqa: E402
 from _report import render, speed_ratios  # noqa: E402
 
-from conformance.contract import bundled_spec_path, load_contract  # noqa: E402
 from conformance.server.faults import FAULTS  # noqa: E402
 from conformance.server.process import ReferenceServer  # noqa: E402
+from conformance.spec.contract import bundled_spec_path, load_contract  # noqa: E402
 
 # The Dify docs specs carried in the checkout (CC BY 4.0; --specs DIR for another copy).
 DIFY_SPECS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dify-docs-specs"

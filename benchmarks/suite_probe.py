@@ -42,7 +42,8 @@ _LOCK = threading.Lock()
 
 
 def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
-    from conformance import dataset, finish, runstate
+    from conformance.data import dataset
+    from conformance.run import finish, runstate
 
     next_second = dataset.Seeder._next_second
     seeder_run = dataset.Seeder.run
@@ -95,7 +96,7 @@ def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
 
 def _trace_rss() -> None:
     """RSS samples (time, kB) in PROBE["rss"], and (time, node id) of every check's start in PROBE["checks"]."""
-    from conformance import plugin
+    from conformance.run import plugin
 
     PROBE["rss"], PROBE["checks"] = [], []
     setup = plugin.pytest_runtest_setup

@@ -7,10 +7,10 @@ Everything else is internal and may change.
 
 from __future__ import annotations
 
-from .catalogue import REQUIREMENTS, Level, Req, Requirement
-from .contract import Contract, load_contract
 from .errors import ConformanceError, TargetUnusable, UsageError
-from .results import CheckResult, RunResult, Violation
+from .model.results import CheckResult, RunResult, Violation
+from .spec.catalogue import REQUIREMENTS, Level, Req, Requirement
+from .spec.contract import Contract, load_contract
 
 __version__ = "0.1.0"
 

@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 import pluggy
 
 from . import __version__
-from .catalogue import REQUIREMENTS
+from .config.options import RUN_OPTIONS, add_options
 from .errors import EXIT_FAIL, EXIT_PASS, EXIT_TARGET, EXIT_USAGE, ConformanceError
-from .options import RUN_OPTIONS, add_options
+from .spec.catalogue import REQUIREMENTS
 
 __all__ = ["main"]
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Settle everything a user can get wrong (exit 2) and the target (exit 3) before pytest starts."""
-    from .settings import build_settings
+    from .config.settings import build_settings
 
     flags = {option.name: getattr(args, option.name) for option in RUN_OPTIONS}
     settings = build_settings(flags)
@@ -103,17 +103,17 @@ def _run_settings(settings: Any, extra: list[str], *, baseline: Any = None) -> i
     """``run`` from its settings on; ``baseline`` (a replay): only its checks, judged against it."""
     from datetime import UTC, datetime
 
-    from .contract import load_contract
-    from .dataset import TestUsers
+    from .config.waivers import load_waivers
+    from .data.dataset import TestUsers
     from .errors import TargetUnusable, UsageError
-    from .finish import clear_reports, write_error_reports
-    from .recovery import finish_killed_runs
-    from .runstate import RunInputs, new_run_id, resolve_target
-    from .waivers import load_waivers
+    from .run.finish import clear_reports, write_error_reports
+    from .run.recovery import finish_killed_runs
+    from .run.runstate import RunInputs, new_run_id, resolve_target
+    from .spec.contract import load_contract
 
     contract = load_contract(settings.spec_path)
     if baseline is not None:
-        from .replay import check_spec_unchanged
+        from .run.replay import check_spec_unchanged
 
         check_spec_unchanged(baseline, contract.spec.path, contract.spec.sha256)
     waivers = load_waivers(settings.waivers_path) if settings.waivers_path else []
@@ -210,7 +210,7 @@ def _cache_dir() -> Path:
     return Path(base) / "dify-conformance"
 
 
-# -- replay: re-run what failed in an earlier run (conformance/replay.py) ------------------------------
+# -- replay: re-run what failed in an earlier run (conformance/run/replay.py) ------------------------------
 
 def _add_replay_parser(sub: Any) -> None:
     replay = sub.add_parser("replay", help="re-run only the checks that failed in an earlier run",
@@ -230,9 +230,9 @@ def _add_replay_parser(sub: Any) -> None:
 def _replay(args: argparse.Namespace) -> int:
     import tempfile
 
+    from .config.settings import build_settings
     from .errors import UsageError
-    from .replay import load_baseline, replay_flags
-    from .settings import build_settings
+    from .run.replay import load_baseline, replay_flags
 
     baseline = load_baseline(Path(args.from_dir))
     if not baseline.checks:  # a run that passed: nothing failed there, nothing to re-run
@@ -253,9 +253,9 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _requirements(*, as_json: bool) -> int:
-    from .registry import checks_serving
+    from .spec.registry import checks_serving
 
-    if as_json:  # with the checks that serve each requirement (conformance/registry.py)
+    if as_json:  # with the checks that serve each requirement (conformance/spec/registry.py)
         print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title,
                            "checks": [c.key for c in checks_serving(r.id)]} for r in REQUIREMENTS], indent=2))
         return EXIT_PASS
@@ -265,7 +265,7 @@ def _requirements(*, as_json: bool) -> int:
 
 
 def _verify(path: Path) -> int:
-    from .bundle import verify_bundle
+    from .reports.bundle import verify_bundle
 
     if not path.is_file():
         print(f"dify-conformance: error: no bundle at {str(path)!r}", file=sys.stderr)
@@ -292,11 +292,11 @@ def _add_cleanup_parser(sub: Any) -> None:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    from .recovery import recover_journals
-    from .settings import build_settings
+    from .config.settings import build_settings
+    from .run.recovery import recover_journals
 
     settings = build_settings({name: getattr(args, name, None) for name in _CLEANUP_OPTIONS})
-    from .journal import OTHER_APP
+    from .data.journal import OTHER_APP
 
     other = {OTHER_APP: settings.other_api_key} if settings.other_api_key else {}
     result = recover_journals(settings.report_dir, base_url=None, api_key=settings.api_key,

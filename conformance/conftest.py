@@ -1,4 +1,4 @@
 """Loads the suite's pytest plugin and fixtures when the suite is collected (pytest conformance)."""
 
-from conformance.fixtures import *  # noqa: F403
-from conformance.plugin import *  # noqa: F403
+from conformance.run.fixtures import *  # noqa: F403
+from conformance.run.plugin import *  # noqa: F403

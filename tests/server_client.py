@@ -1,6 +1,6 @@
 """A small HTTP client of the reference server's four operations, for its tests and its benchmark.
 
-(The suite itself talks to targets through ``conformance.client``, with evidence and redaction; this
+(The suite itself talks to targets through ``conformance.http.client``, with evidence and redaction; this
 one is deliberately plain.)
 """
 

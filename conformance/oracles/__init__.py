@@ -1,15 +1,16 @@
-"""Oracles: pure functions from recorded exchanges (or data parsed from them) to violations.
+"""Layer 3, the oracles: pure functions from recorded exchanges (or data parsed from them) to violations.
 
-No HTTP here. Each oracle returns a list of :class:`~conformance.results.Violation`; an empty list
+No HTTP here. Each oracle returns a list of :class:`~conformance.model.results.Violation`; an empty list
 means the behaviour matched. :class:`Inconclusive` says the evidence cannot decide (the response is
 a 5xx, or not shaped enough to judge): another requirement (ROBUST-01, SCHEMA-01) owns that.
+May import ``spec``, ``model`` and ``errors`` only: no HTTP, no settings, no pytest.
 """
 
 from __future__ import annotations
 
-from ..catalogue import Req
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
 
 __all__ = ["Inconclusive", "violation", "DefaultsBlame"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from ..catalogue import Req
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
 from . import violation
 from .rejection import rejection_violations
 from .walk import Walk

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..contract import SortRule
+from ..spec.contract import SortRule
 
 __all__ = ["sort_key", "first_disorder", "in_order"]
 

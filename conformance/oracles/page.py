@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalogue import Req
-from ..exchange import Exchange
+from ..model.exchange import Exchange
+from ..spec.catalogue import Req
 from . import Inconclusive
 
 __all__ = ["Page", "parse_page", "is_client_error", "is_server_error"]

@@ -10,8 +10,8 @@ import math
 import re
 from collections.abc import Iterable
 
-from ..catalogue import Req
-from ..contract import Contract
+from ..spec.catalogue import Req
+from ..spec.contract import Contract
 
 __all__ = ["Obligation", "rejection_obligations", "classify_limit"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from ..catalogue import Req
-from ..catalogue import requirement as catalogue_requirement
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
+from ..spec.catalogue import requirement as catalogue_requirement
 from . import Inconclusive, violation
 from .page import is_server_error
 

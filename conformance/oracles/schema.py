@@ -11,10 +11,10 @@ from jsonschema import ValidationError
 from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
 
-from ..catalogue import Req
-from ..contract import Contract
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
+from ..spec.contract import Contract
 from . import violation
 from .timestamps import listed_timestamp_violations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..catalogue import Req
+from ..spec.catalogue import Req
 from .params import Obligation
 
 __all__ = ["SCHEMATHESIS_CHECKS", "requirement_for_failure"]

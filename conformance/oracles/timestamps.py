@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalogue import Req
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
 from . import violation
 
 __all__ = ["timestamp_violations", "listed_timestamp_violations", "EPOCH_FLOOR", "PLAUSIBLE_AHEAD_S"]

@@ -12,10 +12,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalogue import Req
-from ..contract import SortRule
-from ..exchange import Exchange
-from ..results import Violation
+from ..model.exchange import Exchange
+from ..model.results import Violation
+from ..spec.catalogue import Req
+from ..spec.contract import SortRule
 from . import DefaultsBlame, violation
 from .ordering import first_disorder, in_order, sort_key
 from .page import Page

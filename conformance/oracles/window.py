@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..catalogue import Req
-from ..contract import SortRule
-from ..results import Violation
+from ..model.results import Violation
+from ..spec.catalogue import Req
+from ..spec.contract import SortRule
 from . import violation
 from .ordering import sort_key
 from .walk import (

@@ -1,4 +1,6 @@
-"""The report writers, registered once: each renders one file from a finished :class:`RunResult`.
+"""Layer 7, the reports. The report writers, registered once: each renders one file from a finished
+:class:`RunResult`. Also the certification ``bundle`` and ``rejudge`` (its evidence judged again).
+May import every layer up to ``data``; never the run or the suite.
 
 ``finish`` writes every registered report, the bundle packs every one of them, and a new run removes
 them all first. A new format is one module with a ``write_*(run, path)`` function and one line here.
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..results import RunResult
+from ..model.results import RunResult
 
 __all__ = ["ReportWriter", "REPORT_WRITERS", "REPORT_NAMES"]
 

@@ -2,7 +2,7 @@
 
 Records are :meth:`Exchange.to_record` dicts, read one at a time from the evidence log, so memory
 stays flat however long the run. Exchanges are redacted when recorded; every text field still goes
-through the client's own :class:`~conformance.redaction.Redactor` (the key as is, URL-encoded, or
+through the client's own :class:`~conformance.http.redaction.Redactor` (the key as is, URL-encoded, or
 spelt with JSON escapes in a body), a second line of defence against a key the target echoed back.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import harfile
 
-from ..exchange import Exchange
-from ..redaction import REDACTED, Redactor
+from ..http.redaction import REDACTED, Redactor
+from ..model.exchange import Exchange
 
 __all__ = ["write_har", "har_entry", "redact", "REDACTED", "CREATOR"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..results import CheckResult, RequirementStatus, RunResult, Violation
+from ..model.results import CheckResult, RequirementStatus, RunResult, Violation
 from .files import write_atomically
 from .view import (
     STATUSES,

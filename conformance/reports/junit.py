@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..catalogue import Level, is_known
-from ..catalogue import requirement as lookup
-from ..results import CheckResult, RequirementStatus, RunResult, Violation
+from ..model.results import CheckResult, RequirementStatus, RunResult, Violation
+from ..spec.catalogue import Level, is_known
+from ..spec.catalogue import requirement as lookup
 from .files import write_atomically
 from .view import requirements_in_order
 

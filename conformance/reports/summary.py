@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..results import RequirementStatus, RunResult
+from ..model.results import RequirementStatus, RunResult
 from .files import write_atomically
 from .view import applied_waivers, requirements_in_order, stale_waiver_entries, timing_stats
 

@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..catalogue import REQUIREMENTS
-from ..results import RequirementStatus, RunResult
+from ..model.results import RequirementStatus, RunResult
+from ..spec.catalogue import REQUIREMENTS
 
 __all__ = [
     "TimingStats",

@@ -14,18 +14,19 @@ from typing import cast
 
 import pytest
 
-from conformance import journal
-from conformance.api import ServiceApi
-from conformance.checks import inconclusive
-from conformance.contract import Contract
-from conformance.dataset import AppSeeder, SeedingError
-from conformance.executor import Probes
-from conformance.journal import MAIN_APP
+from conformance.data.dataset import AppSeeder, SeedingError
+from conformance.data.journal import MAIN_APP
+from conformance.data.readonly import Listing, ReadOnlyDataset, read_listing
+from conformance.data.walker import walk_pages
+from conformance.http.api import ServiceApi
 from conformance.oracles.apps import foreign_cursor_violations, foreign_items_violations, shared_items_violations
 from conformance.oracles.walk import Walk
-from conformance.readonly import Listing, ReadOnlyDataset, read_listing
-from conformance.runstate import RunState
-from conformance.walker import walk_pages
+from conformance.run.checks import inconclusive
+from conformance.run.executor import Probes
+from conformance.run.runstate import RunState
+from conformance.spec.contract import Contract
+
+from ..data import journal
 
 THIS_APP, OTHER_APP = "this app", "the other app"
 _PER_APP = 3  # conversations per app: with a page limit of 2, several pages under every sort

@@ -6,13 +6,13 @@ import base64
 import functools
 import secrets
 
-from conformance.api import ServiceApi
-from conformance.catalogue import Req
-from conformance.client import NO_AUTH, BearerOverride
-from conformance.dataset import TestUsers
-from conformance.executor import Probes
-from conformance.probes import refused
-from conformance.runstate import RunState
+from conformance.data.dataset import TestUsers
+from conformance.http.api import ServiceApi
+from conformance.http.client import NO_AUTH, BearerOverride
+from conformance.run.executor import Probes
+from conformance.run.runstate import RunState
+from conformance.spec.catalogue import Req
+from conformance.suite.probes import refused
 
 
 def _wrong_credentials(key: str | None) -> list[tuple[str, BearerOverride | None]]:

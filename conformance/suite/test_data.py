@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import ServiceApi
-from conformance.catalogue import Req
-from conformance.checks import expect, inconclusive
-from conformance.contract import Contract
-from conformance.dataset import MISSING_AFTER_CREATE, Dataset, SeedingError, TestUsers
-from conformance.exchange import Exchange
-from conformance.executor import Probes
+from conformance.data.dataset import MISSING_AFTER_CREATE, Dataset, SeedingError, TestUsers
+from conformance.data.walker import page_bound, walk_pages
+from conformance.http.api import ServiceApi
+from conformance.model.exchange import Exchange
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
-from conformance.probes import refused
-from conformance.results import Violation
-from conformance.runstate import RunState
-from conformance.walker import page_bound, walk_pages
+from conformance.run.checks import expect, inconclusive
+from conformance.run.executor import Probes
+from conformance.run.runstate import RunState
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
+from conformance.suite.probes import refused
 
 
 def _listed_ids(api: ServiceApi, contract: Contract, user: str, expected: int) -> tuple[list[str], Exchange]:

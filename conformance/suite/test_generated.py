@@ -12,18 +12,18 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from conformance.api import ServiceApi
-from conformance.contract import Contract
-from conformance.dataset import TestUsers
-from conformance.exchange import Exchange
-from conformance.executor import Probes, draw_examples
+from conformance.config.profiles import Profile
+from conformance.data.dataset import TestUsers
+from conformance.http.api import ServiceApi
+from conformance.model.exchange import Exchange
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.params import Obligation, rejection_obligations
 from conformance.oracles.rejection import rejection_violations
 from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.st_verdicts import SCHEMATHESIS_CHECKS, requirement_for_failure
-from conformance.profiles import Profile
-from conformance.results import Violation
+from conformance.run.executor import Probes, draw_examples
+from conformance.spec.contract import Contract
 
 if TYPE_CHECKING:  # schemathesis is imported where it is used: collecting this module stays cheap
     from schemathesis import APIOperation, Case

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import ServiceApi
-from conformance.checks import run_property
-from conformance.contract import Contract
-from conformance.dataset import TestUsers
-from conformance.lifecycle.clock import SecondClock
-from conformance.lifecycle.machine import LifecycleContext, run_lifecycle
-from conformance.profiles import Profile
-from conformance.runstate import RunState
+from conformance.config.profiles import Profile
+from conformance.data.clock import SecondClock
+from conformance.data.dataset import TestUsers
+from conformance.http.api import ServiceApi
+from conformance.run.checks import run_property
+from conformance.run.runstate import RunState
+from conformance.spec.contract import Contract
+from conformance.suite.lifecycle.machine import LifecycleContext, run_lifecycle
 
 
 def test_the_conversation_lifecycle_matches_the_model(api: ServiceApi, contract: Contract, run_state: RunState,

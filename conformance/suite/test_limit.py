@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import strategies
-from conformance.api import ServiceApi
-from conformance.catalogue import Req
-from conformance.contract import Contract, LimitRule
-from conformance.dataset import Dataset
-from conformance.executor import Probes, draw_examples
+from conformance.config.profiles import Profile
+from conformance.data.dataset import Dataset
+from conformance.http.api import ServiceApi
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
-from conformance.profiles import Profile
-from conformance.results import Violation
+from conformance.run.executor import Probes, draw_examples
+from conformance.spec import boundaries
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract, LimitRule
+from conformance.suite import strategies
 
 
 def _first_page_violations(api: ServiceApi, dataset: Dataset, limit: int) -> list[Violation]:
@@ -44,7 +45,7 @@ def _bounded(contract: Contract) -> LimitRule:
 def test_boundary_limits_are_served_exactly(probes: Probes, api: ServiceApi, contract: Contract,
                                             dataset: Dataset) -> None:
     """Each bound, its neighbour, the default, the total and its divisors: exactly min(limit, total) items"""
-    probes.each(strategies.boundary_limits(_bounded(contract), total=dataset.total),
+    probes.each(boundaries.boundary_limits(_bounded(contract), total=dataset.total),
                 lambda limit: _first_page_violations(api, dataset, limit))
 
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from conformance import strategies
-from conformance.api import ServiceApi
-from conformance.contract import Contract
-from conformance.dataset import Dataset
-from conformance.executor import Probes, draw_examples
+from conformance.config.profiles import Profile
+from conformance.data.dataset import Dataset
+from conformance.http.api import ServiceApi
 from conformance.oracles.walk import shows_disorder
 from conformance.oracles.window import judge_window
-from conformance.probes import full_walk_pages, judge_main_walk, judged_walk, main_walk
-from conformance.profiles import Profile
-from conformance.runstate import state_of
+from conformance.run.executor import Probes, draw_examples
+from conformance.run.runstate import state_of
+from conformance.spec import boundaries
+from conformance.spec.contract import Contract
+from conformance.suite.probes import full_walk_pages, judge_main_walk, judged_walk, main_walk
 
 
 def _sorts(contract: Contract) -> list[str | None]:
@@ -35,7 +35,7 @@ def test_walks_at_boundary_limits_visit_every_conversation_once(probes: Probes, 
     """Walks at each boundary limit visit every conversation once, in order, has_more exact"""
     if not contract.limit.bounded:
         pytest.skip("the spec gives limit no bounds")
-    limits = strategies.boundary_limits(contract.limit, total=dataset.total)
+    limits = boundaries.boundary_limits(contract.limit, total=dataset.total)
     if not dataset.owner_known:  # read-only: each limit walks a window of the list against the full walks
         probes.each(limits, lambda limit: judged_walk(api, contract, dataset, sort_by=walk_sort, limit=limit))
         return

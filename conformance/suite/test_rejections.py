@@ -9,18 +9,18 @@ from typing import Unpack, cast
 
 import pytest
 
-from conformance import strategies
-from conformance.api import ListParams, ServiceApi
-from conformance.catalogue import Req
-from conformance.checks import inconclusive
-from conformance.contract import Contract
-from conformance.dataset import TestUsers
-from conformance.executor import Probes, draw_examples
+from conformance.config.profiles import Profile
+from conformance.data.dataset import TestUsers
+from conformance.http.api import ListParams, ServiceApi
+from conformance.model.results import Violation
 from conformance.oracles.rejection import rejection_violations
-from conformance.probes import refused
-from conformance.profiles import Profile
-from conformance.results import Violation
-from conformance.runstate import RunState
+from conformance.run.checks import inconclusive
+from conformance.run.executor import Probes, draw_examples
+from conformance.run.runstate import RunState
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
+from conformance.suite import strategies
+from conformance.suite.probes import refused
 
 
 def _refused(api: ServiceApi, requirement: Req, why: str, **params: Unpack[ListParams]) -> list[Violation]:

@@ -10,20 +10,20 @@ import time
 
 import pytest
 
-from conformance.api import ListParams, ServiceApi
-from conformance.catalogue import Req
-from conformance.checks import expect, inconclusive
-from conformance.contract import Contract
-from conformance.dataset import Dataset, SeedingError, TestUsers
-from conformance.executor import Probes
+from conformance.data.dataset import Dataset, SeedingError, TestUsers
+from conformance.data.readonly import ReadOnlyDataset
+from conformance.data.walker import page_bound, walk_pages
+from conformance.http.api import ListParams, ServiceApi
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive
 from conformance.oracles.page import parse_page
 from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.timestamps import timestamp_violations
-from conformance.readonly import ReadOnlyDataset
-from conformance.results import Violation
-from conformance.runstate import RunState
-from conformance.walker import page_bound, walk_pages
+from conformance.run.checks import expect, inconclusive
+from conformance.run.executor import Probes
+from conformance.run.runstate import RunState
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
 
 CLOCK_SKEW_S = 300  # how far the target's clock may be from ours and still be "near"
 

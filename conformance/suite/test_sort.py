@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import ServiceApi
-from conformance.catalogue import Req
-from conformance.contract import Contract
-from conformance.dataset import Dataset
-from conformance.executor import Probes
+from conformance.data.dataset import Dataset
+from conformance.http.api import ServiceApi
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.ordering import first_disorder, sort_key
 from conformance.oracles.page import parse_page
-from conformance.results import Violation
-from conformance.runstate import state_of
+from conformance.run.executor import Probes
+from conformance.run.runstate import state_of
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
 
 
 def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, sort_by: str | None, judged_as: str,

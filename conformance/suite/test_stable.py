@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from conformance.api import ListParams, ServiceApi
-from conformance.catalogue import Req
-from conformance.contract import Contract
-from conformance.dataset import Dataset
-from conformance.executor import Probes
+from conformance.data.dataset import Dataset
+from conformance.http.api import ListParams, ServiceApi
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
-from conformance.results import Violation
+from conformance.run.executor import Probes
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
 
 
 def test_repeated_requests_return_the_same_body(probes: Probes, api: ServiceApi, contract: Contract,

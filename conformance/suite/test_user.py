@@ -9,20 +9,20 @@ from typing import cast
 
 import pytest
 
-from conformance import strategies
-from conformance.api import ServiceApi
-from conformance.catalogue import Req
-from conformance.checks import inconclusive
-from conformance.contract import Contract
-from conformance.dataset import Dataset
-from conformance.exchange import Exchange
-from conformance.executor import Probes
+from conformance.data.dataset import Dataset
+from conformance.data.readonly import Listing, ReadOnlyDataset
+from conformance.data.walker import walk_pages
+from conformance.http.api import ServiceApi
+from conformance.model.exchange import Exchange
+from conformance.model.results import Violation
 from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import Page, parse_page
-from conformance.probes import known_ids, refused
-from conformance.readonly import Listing, ReadOnlyDataset
-from conformance.results import Violation
-from conformance.walker import walk_pages
+from conformance.run.checks import inconclusive
+from conformance.run.executor import Probes
+from conformance.spec.catalogue import Req
+from conformance.spec.contract import Contract
+from conformance.suite import strategies
+from conformance.suite.probes import known_ids, refused
 
 _LISTING_PAGES = 20  # enough for the run's data at the largest limit; a server that lists everyone may have more
 

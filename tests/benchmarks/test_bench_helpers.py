@@ -50,8 +50,8 @@ def test_median_and_table():
     ("~", "<method 'recv_into' of '_socket.socket' objects>", "socket I/O"),
     ("/x/site-packages/hypothesis/core.py", "run", "hypothesis"),
     ("/x/site-packages/_pytest/assertion/rewrite.py", "run", "imports and pytest assertion rewriting"),
-    ("/work/conformance/evidence.py", "record", "suite code: evidence"),
-    ("/work/conformance/walker.py", "walk_pages", "suite code: client"),
+    ("/work/conformance/http/evidence.py", "record", "suite code: evidence"),
+    ("/work/conformance/data/walker.py", "walk_pages", "suite code: client"),
     ("~", "<built-in method builtins.isinstance>", "other"),
 ])
 def test_profile_categories(filename, function, category):

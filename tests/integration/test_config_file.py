@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.config.settings import CONFIG_KEYS, build_settings
 from conformance.errors import EXIT_USAGE, UsageError
 from conformance.server.process import ReferenceServer
-from conformance.settings import CONFIG_KEYS, build_settings
 
 from .conftest import KEY, cli
 
@@ -164,7 +164,7 @@ def test_cli_refuses_other_user_without_read_only_with_exit_2(workdir):
 
 
 def test_every_option_but_the_keys_can_come_from_the_file():
-    from conformance.options import RUN_OPTIONS
+    from conformance.config.options import RUN_OPTIONS
 
     assert set(CONFIG_KEYS) == {o.name for o in RUN_OPTIONS} - {"api_key", "other_api_key"}
 

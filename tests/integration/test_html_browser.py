@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from conformance.catalogue import REQUIREMENTS
+from conformance.spec.catalogue import REQUIREMENTS
 
 from .browser import open_browser
 

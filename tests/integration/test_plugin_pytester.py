@@ -12,8 +12,8 @@ pytestmark = pytest.mark.slow  # each run starts the bundled reference server
 TYPO_CHECK = '''
 import pytest
 
-from conformance.checks import expect
-from conformance.results import Violation
+from conformance.run.checks import expect
+from conformance.model.results import Violation
 
 
 @pytest.mark.requirement("LIMIT-01")
@@ -27,7 +27,7 @@ def test_a_violation_of_an_unknown_requirement_is_an_internal_error(pytester: py
     """Never silently dropped and never a pass: the run's verdict is error and names the id."""
     pytester.makepyfile(test_typo=TYPO_CHECK)
     reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess("-p", "conformance.plugin", "-p", "conformance.fixtures",
+    result = pytester.runpytest_subprocess("-p", "conformance.run.plugin", "-p", "conformance.run.fixtures",
                                            "--report-dir", str(reports), "--seed", "1", "-p", "no:cacheprovider",
                                            "-p", "no:timeout")  # the suite has a --timeout of its own
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
@@ -45,7 +45,7 @@ def test_a_violation_of_an_unknown_requirement_is_an_internal_error(pytester: py
 CRASHING_CHECKS = '''
 import pytest
 
-from conformance.checks import expect
+from conformance.run.checks import expect
 
 
 @pytest.mark.requirement("LIMIT-01")
@@ -67,7 +67,7 @@ def test_a_check_that_judges(api, users):
 
 def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     reports = pytester.path / "reports"
-    result = pytester.runpytest_subprocess("-p", "conformance.plugin", "-p", "conformance.fixtures",
+    result = pytester.runpytest_subprocess("-p", "conformance.run.plugin", "-p", "conformance.run.fixtures",
                                            "--report-dir", str(reports), "--seed", "1", "-p", "no:cacheprovider",
                                            "-p", "no:timeout", *args)
     return result, json.loads((reports / "summary.json").read_text(encoding="utf-8"))

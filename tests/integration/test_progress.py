@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conformance.progress import Progress, RequestCounter, group_of
+from conformance.run.progress import Progress, RequestCounter, group_of
 
 LINE = re.compile(r"^\[([A-Z]+)\] ([\d,]+) requests so far$", re.MULTILINE)
 # The suite's modules, in the order the plugin runs them (suite/test_<group>.py).

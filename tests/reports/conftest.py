@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from conformance.contract import bundled_spec_path
-
-from conformance.results import CheckResult, RunResult, SpecInfo, Violation, Waiver
-from conformance.verdict import judge, verdict_of
+from conformance.model.results import CheckResult, RunResult, Violation, Waiver
+from conformance.model.verdict import judge, verdict_of
+from conformance.spec.contract import SpecInfo, bundled_spec_path
 
 HOSTILE = "<script>alert(1)</script>"
 SECRET = "app-SECRET-key-123"
@@ -57,7 +56,7 @@ def check(
 
 
 def all_passing_checks() -> list[CheckResult]:
-    from conformance.catalogue import REQUIREMENTS
+    from conformance.spec.catalogue import REQUIREMENTS
 
     return [check(r.id) for r in REQUIREMENTS]
 

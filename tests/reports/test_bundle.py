@@ -11,13 +11,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from conformance.bundle import verify_bundle, write_bundle
-from conformance.exchange import Exchange
+from conformance.model.exchange import Exchange
+from conformance.model.results import Waiver
+from conformance.reports.bundle import verify_bundle, write_bundle
 from conformance.reports.har import write_har
 from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
 from conformance.reports.summary import write_summary
-from conformance.results import SpecInfo, Waiver
+from conformance.spec.contract import SpecInfo
 
 from .conftest import SPEC_TEXT, all_passing_checks, build_run, failing_checks
 

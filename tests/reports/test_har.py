@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conformance.exchange import KEY_PLACEHOLDER, Exchange
+from conformance.model.exchange import KEY_PLACEHOLDER, Exchange
 from conformance.reports.har import REDACTED, redact, write_har
 
 from .conftest import SECRET

@@ -43,7 +43,7 @@ def test_verdict_first_and_hostile_text_escaped(failing_run, tmp_path):
 
 
 def test_error_reason_stale_waivers_and_no_timings(make_run, tmp_path):
-    from conformance.results import Waiver
+    from conformance.model.results import Waiver
 
     run = make_run(
         [], [Waiver("SORT-01", "old <b>bug</b>")], reason="connection refused <boom>", response_times={}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conformance.catalogue import REQUIREMENTS
+from conformance.model.results import Waiver
 from conformance.reports.junit import write_junit
-from conformance.results import Waiver
+from conformance.spec.catalogue import REQUIREMENTS
 
 from .conftest import all_passing_checks, check, violation
 

@@ -7,9 +7,9 @@ import json
 import jsonschema
 import pytest
 
-from conformance.catalogue import REQUIREMENTS
+from conformance.model.results import Waiver
 from conformance.reports.summary import load_schema, summary_dict, write_summary
-from conformance.results import Waiver
+from conformance.spec.catalogue import REQUIREMENTS
 
 from .conftest import build_run, check, failing_checks
 

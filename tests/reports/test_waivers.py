@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.config.waivers import load_waivers
 from conformance.errors import UsageError
-from conformance.results import Waiver
-from conformance.waivers import load_waivers
+from conformance.model.results import Waiver
 
 
 def write(tmp_path, text):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from conformance.journal import find_journals, read_journal
+from conformance.data.journal import find_journals, read_journal
 from conformance.server.process import ReferenceServer
 from tests.selftest.conftest import SELFTEST_KEY, SuiteRun
 from tests.server_client import ServerClient

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conformance.client import ClientSettings, HttpClient
+from conformance.http.client import ClientSettings, HttpClient
 
 from .conftest import REQUEST_HEAVY, leaks, tracebacks
 from .servers import Reply, TestServer, Upstream, json_reply

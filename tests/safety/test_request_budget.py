@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import ClientSettings, HttpClient
+from conformance.http.client import ClientSettings, HttpClient
 
 from .conftest import leaks, tracebacks
 from .servers import TestServer, Upstream, json_reply

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conformance.client import ClientSettings, HttpClient
+from conformance.http.client import ClientSettings, HttpClient
 
 from .conftest import finish, leaks, peak_rss_run, spawn_cli, tracebacks
 from .servers import Hang, Reply, TestServer, Upstream, endless, json_reply

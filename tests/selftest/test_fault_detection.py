@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.catalogue import Level, requirement
 from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Level, requirement
 from conftest import DIFY_SPECS
 
 from .conftest import SELFTEST_KEY, SELFTEST_KEYS, SELFTEST_OTHER_KEY

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.bundle import verify_bundle
-
+from conformance.reports.bundle import verify_bundle
 from conftest import DIFY_SPECS as SPECS
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from conformance.api import ServiceApi
-from conformance.client import ClientSettings, HttpClient
-from conformance.dataset import CreatedLedger, Seeder, SeedPlan, TestUsers
+from conformance.config.profiles import SeedPlan
+from conformance.data.dataset import CreatedLedger, Seeder, TestUsers
+from conformance.http.api import ServiceApi
+from conformance.http.client import ClientSettings, HttpClient
 
 from .conftest import KEY_A
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conformance.exchange import Exchange
+from conformance.model.exchange import Exchange
 from conformance.oracles.page import Page, parse_page
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.catalogue import Req
 from conformance.oracles import Inconclusive
 from conformance.oracles.apps import foreign_cursor_violations, foreign_items_violations, shared_items_violations
 from conformance.oracles.walk import Walk
+from conformance.spec.catalogue import Req
 
 from .conftest import exchange, item, page
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.dataset import TestUsers, near_misses
+from conformance.data.dataset import TestUsers, near_misses
+from conformance.model.results import CheckResult, Violation
+from conformance.model.verdict import judge
 from conformance.oracles import Inconclusive
 from conformance.oracles.rejection import rejection_violations
-from conformance.results import CheckResult, Violation
-from conformance.strategies import USER_PROBE_STEM, odd_users
-from conformance.verdict import judge
+from conformance.suite.strategies import USER_PROBE_STEM, odd_users
 
 from .conftest import exchange
 
@@ -62,7 +62,7 @@ def test_a_failing_property_example_prints_its_values():
     from hypothesis import Phase, given, settings
     from hypothesis import strategies as st
 
-    from conformance.checks import run_property
+    from conformance.run.checks import run_property
 
     @settings(database=None, derandomize=True, phases=[Phase.generate, Phase.shrink])
     @given(sort_by=st.sampled_from(["created_at"]), limit=st.integers(min_value=0, max_value=9))
@@ -87,7 +87,7 @@ def _sender(*statuses):
 
 
 def test_a_persistent_5xx_is_blamed_where_the_requirement_forbids_5xx():
-    from conformance.probes import SERVER_ERROR_TRIES, refused
+    from conformance.suite.probes import SERVER_ERROR_TRIES, refused
 
     send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
     (found,) = refused(send, "PAGE-03", "last_id names nothing")
@@ -96,14 +96,14 @@ def test_a_persistent_5xx_is_blamed_where_the_requirement_forbids_5xx():
 
 
 def test_a_passing_5xx_is_retried_and_the_real_answer_judged():
-    from conformance.probes import refused
+    from conformance.suite.probes import refused
 
     send, sent = _sender(503, 404)
     assert refused(send, "PAGE-03", "last_id names nothing") == [] and len(sent) == 2
 
 
 def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx():
-    from conformance.probes import refused
+    from conformance.suite.probes import refused
 
     send, sent = _sender(500, 500)
     with pytest.raises(Inconclusive):
@@ -112,8 +112,8 @@ def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx
 
 
 def test_a_repeated_5xx_breaks_auth_01_and_a_blip_does_not():
-    from conformance.catalogue import Req
-    from conformance.probes import SERVER_ERROR_TRIES, refused
+    from conformance.spec.catalogue import Req
+    from conformance.suite.probes import SERVER_ERROR_TRIES, refused
 
     send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
     (found,) = refused(send, Req.AUTH_01, "a request with an empty bearer token", status=401)
@@ -123,7 +123,7 @@ def test_a_repeated_5xx_breaks_auth_01_and_a_blip_does_not():
 
 
 def test_the_5xx_blame_is_typed_data_of_the_catalogue_not_its_titles():
-    from conformance.catalogue import REQUIREMENTS, Req
+    from conformance.spec.catalogue import REQUIREMENTS, Req
 
     breaking = {r.id for r in REQUIREMENTS if r.repeated_5xx_breaks}
     assert breaking == {Req.AUTH_01, Req.LIMIT_02, Req.PAGE_03}
@@ -131,7 +131,7 @@ def test_the_5xx_blame_is_typed_data_of_the_catalogue_not_its_titles():
 
 
 def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
-    from conformance.dataset import whitespace_twins
+    from conformance.data.dataset import whitespace_twins
 
     users = TestUsers.for_run("r1")
     for owner in (users.main, *users.owners):
@@ -144,8 +144,8 @@ def _skipped(owners, reason="inconclusive: a server error (see ROBUST-01)"):
 
 
 def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
-    from conformance.catalogue import Req
-    from conformance.verdict import settle_inconclusive
+    from conformance.model.verdict import settle_inconclusive
+    from conformance.spec.catalogue import Req
 
     (check,) = settle_inconclusive([_skipped((Req.SCHEMA_01,))])
     assert check.outcome == "error" and "SCHEMA-01" in check.reason
@@ -158,7 +158,7 @@ def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
 
 
 def test_inconclusive_owners_are_typed_and_travel_with_the_check():
-    from conformance.catalogue import Req
+    from conformance.spec.catalogue import Req
 
     assert Inconclusive("x", Req.ROBUST_01).owners == (Req.ROBUST_01,) and Inconclusive("x").owners == ()
     with pytest.raises(Inconclusive) as raised:
@@ -169,9 +169,9 @@ def test_inconclusive_owners_are_typed_and_travel_with_the_check():
 
 
 def test_the_skip_of_an_inconclusive_check_carries_its_owners():
-    from conformance.catalogue import Req
-    from conformance.checks import InconclusiveSkip, inconclusive
-    from conformance.executor import Probes
+    from conformance.run.checks import InconclusiveSkip, inconclusive
+    from conformance.run.executor import Probes
+    from conformance.spec.catalogue import Req
 
     with pytest.raises(InconclusiveSkip) as raised:
         inconclusive(Inconclusive("a 503", Req.ROBUST_01))

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.client import ClientSettings, HttpClient
-from conformance.fake_transport import FakeTransport, json_response
-from conformance.transport import WireRequest, WireResponse
+from conformance.http.client import ClientSettings, HttpClient
+from conformance.http.fake_transport import FakeTransport, json_response
+from conformance.http.transport import WireRequest, WireResponse
 
 THREADS = 16
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
+from conformance.config.options import option_named
+from conformance.config.settings import build_settings, settings_from_wire, settings_to_wire
 from conformance.errors import UsageError
-from conformance.options import option_named
-from conformance.settings import build_settings, settings_from_wire, settings_to_wire
 
 
 def test_declared_once_with_its_environment_variable():
@@ -59,8 +59,8 @@ def test_the_run_state_gives_the_client_the_run_wide_cap_or_a_workers_share(tmp_
                                                                             expected):
     from datetime import datetime
 
-    from conformance.contract import load_contract
-    from conformance.runstate import RunState, Target
+    from conformance.run.runstate import RunState, Target
+    from conformance.spec.contract import load_contract
 
     if workers is not None:
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", workers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
-from conformance.exchange import Exchange
+from conformance.model.exchange import Exchange
 
 EXCHANGE = Exchange(
     kind="list", method="GET", base_url="http://t/v1", path="/conversations", params=(("user", "ü"), ("limit", "2")),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.journal import Journal, find_journals, journal_path, read_journal
-from conformance.recovery import _in_use
+from conformance.data.journal import Journal, find_journals, journal_path, read_journal
+from conformance.run.recovery import _in_use
 
 
 def test_what_is_left_of_a_run_and_a_torn_last_line(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance import leftovers
-from conformance.leftovers import delete_confirmed
+from conformance.data import leftovers
+from conformance.data.leftovers import delete_confirmed
 
 
 @dataclass

@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from conformance.api import conversation_id_of
-from conformance.exchange import Exchange
-from conformance.lifecycle.clock import SecondClock
-from conformance.lifecycle.story import Story
+from conformance.data.clock import SecondClock
+from conformance.http.api import conversation_id_of
+from conformance.model.exchange import Exchange
+from conformance.suite.lifecycle.story import Story
 
 
 class FakeTime:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.lifecycle.model import LifecycleModel
-from conformance.lifecycle.oracle import claims_more, judge_page, judge_pending, judge_repeat, judge_walk
+from conformance.oracles.lifecycle import claims_more, judge_page, judge_pending, judge_repeat, judge_walk
+from conformance.oracles.lifecycle_model import LifecycleModel
 from conformance.oracles.page import parse_page
 from conformance.oracles.walk import Walk
 

@@ -1,4 +1,4 @@
-"""Each run option is declared once (conformance/options.py); the CLI, the pytest plugin and the
+"""Each run option is declared once (conformance/config/options.py); the CLI, the pytest plugin and the
 config file all take their options from that one table, and xdist workers get the settings whole."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import _parser
-from conformance.options import RUN_OPTIONS
-from conformance.settings import CONFIG_KEYS, build_settings, settings_from_wire, settings_to_wire
+from conformance.config.options import RUN_OPTIONS
+from conformance.config.settings import CONFIG_KEYS, build_settings, settings_from_wire, settings_to_wire
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def test_the_cli_offers_exactly_the_declared_options():
 
 
 def test_the_pytest_plugin_offers_exactly_the_declared_options():
-    from conformance.plugin import pytest_addoption
+    from conformance.run.plugin import pytest_addoption
 
     declared: list[str] = []
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.contract import load_contract
 from conformance.oracles.params import classify_limit, rejection_obligations
+from conformance.spec.contract import load_contract
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conformance.catalogue import REQUIREMENTS
-from conformance.options import RUN_OPTIONS
+from conformance.config.options import RUN_OPTIONS
+from conformance.spec.catalogue import REQUIREMENTS
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Redaction is written once (conformance/redaction.py) and used by the client and the HAR writer alike:
+"""Redaction is written once (conformance/http/redaction.py) and used by the client and the HAR writer alike:
 the key as is, URL-encoded, and spelt with JSON escapes, wherever a hostile target puts it."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from urllib.parse import quote, quote_plus
 
-from conformance.client import BearerOverride, ClientSettings, HttpClient
-from conformance.exchange import Exchange
-from conformance.fake_transport import FakeTransport, json_response
-from conformance.redaction import REDACTED, Redactor
+from conformance.http.client import BearerOverride, ClientSettings, HttpClient
+from conformance.http.fake_transport import FakeTransport, json_response
+from conformance.http.redaction import REDACTED, Redactor
+from conformance.http.transport import WireRequest, WireResponse
+from conformance.model.exchange import Exchange
 from conformance.reports.har import write_har
-from conformance.transport import WireRequest, WireResponse
 
 KEY = "app-Key/with+odd chars"
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import conformance
-from conformance.catalogue import REQUIREMENTS, Req
-from conformance.registry import CHECKS, CROSSCUT, checks_serving, is_generated
+from conformance.spec.catalogue import REQUIREMENTS, Req
+from conformance.spec.registry import CHECKS, CROSSCUT, checks_serving, is_generated
 
 SUITE = Path(conformance.__file__).parent / "suite"
 

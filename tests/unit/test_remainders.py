@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.contract import LimitRule, load_contract
-from conformance.profiles import PROFILES
-from conformance.strategies import REMAINDERS, boundary_limits, remainder_limits
+from conformance.config.profiles import PROFILES
+from conformance.spec.boundaries import REMAINDERS, boundary_limits, remainder_limits
+from conformance.spec.contract import LimitRule, load_contract
 
 
 @pytest.mark.parametrize("bounds", [(1, 100, 20), (1, 50, 20), (1, 200, 20), (2, 37, 10), (1, 10, 5)])

@@ -1,4 +1,4 @@
-"""What replay re-runs, with which options, and how it judges the outcome (conformance/replay.py)."""
+"""What replay re-runs, with which options, and how it judges the outcome (conformance/run/replay.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.config.settings import build_settings
 from conformance.errors import UsageError
-from conformance.replay import (load_baseline, replay_exit_status, replay_flags, replay_outcomes, run_options)
-from conformance.results import RequirementStatus
-from conformance.settings import build_settings
+from conformance.model.results import RequirementStatus
+from conformance.run.replay import load_baseline, replay_exit_status, replay_flags, replay_outcomes, run_options
 
 
 def _summary(tmp_path: Path, checks, statuses, **extra) -> Path:

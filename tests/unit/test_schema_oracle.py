@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from conformance.contract import load_contract
-from conformance.exchange import Exchange
+from conformance.model.exchange import Exchange
 from conformance.oracles.schema import ResponseValidator
+from conformance.spec.contract import load_contract
 from conftest import DIFY_SPECS
 
 ITEM = {"id": "0b9b7a36-2d36-4f55-9a64-6a2f6f8d5e11", "name": "n", "inputs": {}, "status": "normal",

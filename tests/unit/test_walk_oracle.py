@@ -160,7 +160,7 @@ def test_read_only_never_blames_an_unknown_item_on_another_user_or_a_walk():
 def test_a_refused_cursor_that_is_another_users_item_is_not_the_cursors_fault():
     """Listed another user's conversation (USER-02), the walk follows it; its owner may delete it meanwhile,
     so its refusal as last_id is no PAGE-01 (at any concurrency the same blame)."""
-    from conformance.exchange import Exchange
+    from conformance.model.exchange import Exchange
     from conformance.oracles.page import Page
     from conformance.oracles.walk import Walk, judge_walk
 
