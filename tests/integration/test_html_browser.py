@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from conformance.spec.catalogue import REQUIREMENTS
+from conformance.spec.catalogue import REQUIREMENTS, Req
 
 from .browser import open_browser
 
@@ -77,7 +77,7 @@ def test_failing_report_shows_fail_and_opens_the_evidence_of_the_failed_requirem
         }})()""")
     _shows_cleanly(load)
     assert facts["verdict"] == "FAIL" and facts["background"] == _FAIL_RED
-    assert "PAGE-01" in facts["text"].split("Requirements")[0], "the failed MUST requirement is named up top"
+    assert Req.PAGE_01 in facts["text"].split("Requirements")[0], "the failed MUST requirement is named up top"
     assert before == "failed false", "evidence is closed until asked for"
     assert evidence["open"] and evidence["height"] > 20, evidence
     assert "curl" in evidence["text"] and "never visited" in evidence["text"], evidence["text"][:500]

@@ -16,6 +16,7 @@ import pytest
 
 import conformance
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Req
 
 from .conftest import FAULT, KEY, SEED, cli
 
@@ -46,11 +47,11 @@ def test_parallel_run_fails_like_the_serial_run_naming_the_requirement(fault_run
     assert serial.exit_code == 1, serial.explain()
     assert parallel.exit_code == 1, parallel.explain()
     assert parallel.summary["verdict"] == serial.summary["verdict"] == "fail"
-    assert "PAGE-01" in parallel.failed, parallel.explain()
+    assert Req.PAGE_01 in parallel.failed, parallel.explain()
     assert parallel.failed == serial.failed, f"{FAULT}: serial {serial.failed}, parallel {parallel.failed}"
     assert re.search(r"MUST requirement\(s\) failed: .*PAGE-01", parallel.stdout), parallel.explain()
     junit = (parallel.report_dir / "junit.xml").read_text(encoding="utf-8")
-    assert "PAGE-01" in junit and "<failure" in junit
+    assert Req.PAGE_01 in junit and "<failure" in junit
 
 
 def test_each_worker_makes_and_deletes_its_own_users_data(reference_runs):

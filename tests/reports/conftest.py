@@ -11,6 +11,7 @@ import pytest
 
 from conformance.model.results import CheckResult, RunResult, Violation, Waiver
 from conformance.model.verdict import judge, verdict_of
+from conformance.spec.catalogue import Req
 from conformance.spec.contract import SpecInfo, bundled_spec_path
 
 HOSTILE = "<script>alert(1)</script>"
@@ -104,19 +105,19 @@ def build_run(
 
 def failing_checks() -> list[CheckResult]:
     """LIMIT-02 fails (MUST) with a hostile body, USER-01 fails (to be waived), the rest passes."""
-    checks = [c for c in all_passing_checks() if c.requirements[0] not in ("LIMIT-02", "USER-01", "DATA-02")]
+    checks = [c for c in all_passing_checks() if c.requirements[0] not in (Req.LIMIT_02, Req.USER_01, Req.DATA_02)]
     checks += [
         check(
-            "LIMIT-02",
+            Req.LIMIT_02,
             outcome="failed",
             violations=[
-                violation("LIMIT-02", body_excerpt=HOSTILE),
-                violation("LIMIT-02", "limit=101 was clamped to 100"),
+                violation(Req.LIMIT_02, body_excerpt=HOSTILE),
+                violation(Req.LIMIT_02, "limit=101 was clamped to 100"),
             ],
             replay="Falsifying example: limit=0\nReplay: run again with --seed 1234",
         ),
-        check("USER-01", outcome="failed", violations=[violation("USER-01", "no user: answered 200")]),
-        check("DATA-02", outcome="skipped", reason="read-only run: this requirement needs writes"),
+        check(Req.USER_01, outcome="failed", violations=[violation(Req.USER_01, "no user: answered 200")]),
+        check(Req.DATA_02, outcome="skipped", reason="read-only run: this requirement needs writes"),
     ]
     return checks
 
@@ -133,7 +134,7 @@ def passing_run() -> RunResult:
 
 @pytest.fixture
 def failing_run() -> RunResult:
-    return build_run(failing_checks(), [Waiver("USER-01", "this Dify version serves a default user")])
+    return build_run(failing_checks(), [Waiver(Req.USER_01, "this Dify version serves a default user")])
 
 
 @pytest.fixture

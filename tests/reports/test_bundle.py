@@ -18,6 +18,7 @@ from conformance.reports.har import write_har
 from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
 from conformance.reports.summary import write_summary
+from conformance.spec.catalogue import Req
 from conformance.spec.contract import SpecInfo
 
 from .conftest import SPEC_TEXT, all_passing_checks, build_run, failing_checks
@@ -58,7 +59,7 @@ def spec_info(spec_file):
 
 @pytest.fixture
 def bundle(tmp_path, spec_file, spec_info):
-    run = build_run(failing_checks(), [Waiver("USER-01", "default user")], spec=spec_info)
+    run = build_run(failing_checks(), [Waiver(Req.USER_01, "default user")], spec=spec_info)
     return bundle_of(run, tmp_path, spec_file)
 
 
@@ -171,11 +172,11 @@ def test_not_a_zip(tmp_path):
 
 
 def test_stale_waiver_is_reflected_and_verifies(tmp_path, spec_file, spec_info):
-    run = build_run(waivers=[Waiver("SORT-01", "fixed long ago")], spec=spec_info)
+    run = build_run(waivers=[Waiver(Req.SORT_01, "fixed long ago")], spec=spec_info)
     bundle = bundle_of(run, tmp_path, spec_file)
     with zipfile.ZipFile(bundle) as archive:
         summary = json.loads(archive.read("summary.json"))
-    assert summary["verdict"] == "fail" and [w["id"] for w in summary["stale_waivers"]] == ["SORT-01"]
+    assert summary["verdict"] == "fail" and [w["id"] for w in summary["stale_waivers"]] == [Req.SORT_01]
     assert verify_bundle(bundle) == (
         True,
         f"bundle verified: verdict fail, 6 files, spec sha256 {spec_info.sha256}",
@@ -199,7 +200,7 @@ def test_a_bundle_of_a_partial_run_is_refused(tmp_path, spec_file, spec_info, fi
 
 
 def test_a_bundle_with_unjudged_must_requirements_is_refused(tmp_path, spec_file, spec_info):
-    checks = [c for c in all_passing_checks() if c.requirements[0] != "PAGE-01"]
+    checks = [c for c in all_passing_checks() if c.requirements[0] != Req.PAGE_01]
     bundle = bundle_of(build_run(checks, spec=spec_info), tmp_path, spec_file)
     ok, why = verify_bundle(bundle)
     assert not ok and "not judged: PAGE-01" in why, why

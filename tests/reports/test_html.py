@@ -5,6 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from conformance.reports.html import write_html
+from conformance.spec.catalogue import Req
 
 from .conftest import HOSTILE
 
@@ -37,7 +38,7 @@ def test_self_contained_no_external_references(failing_run, tmp_path):
 def test_verdict_first_and_hostile_text_escaped(failing_run, tmp_path):
     text = render(failing_run, tmp_path)
     assert text.index("FAIL") < text.index("Requirements")
-    assert "verdict-fail" in text and "LIMIT-02" in text
+    assert "verdict-fail" in text and Req.LIMIT_02 in text
     assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "Stale waivers" not in text and "Waived:" in text
 
@@ -46,7 +47,7 @@ def test_error_reason_stale_waivers_and_no_timings(make_run, tmp_path):
     from conformance.model.results import Waiver
 
     run = make_run(
-        [], [Waiver("SORT-01", "old <b>bug</b>")], reason="connection refused <boom>", response_times={}
+        [], [Waiver(Req.SORT_01, "old <b>bug</b>")], reason="connection refused <boom>", response_times={}
     )
     text = render(run, tmp_path)
     assert "ERROR" in text and "connection refused &lt;boom&gt;" in text
@@ -55,9 +56,9 @@ def test_error_reason_stale_waivers_and_no_timings(make_run, tmp_path):
 
 
 def test_a_replay_shows_each_requirement_that_failed_there(make_run, tmp_path):
-    outcomes = [{"id": "PAGE-01", "level": "MUST", "before": "failed", "now": "passed", "outcome": "FIXED",
+    outcomes = [{"id": Req.PAGE_01, "level": "MUST", "before": "failed", "now": "passed", "outcome": "FIXED",
                  "detail": "passes now"},
-                {"id": "SORT-01", "level": "MUST", "before": "passed", "now": "failed", "outcome": "NEW",
+                {"id": Req.SORT_01, "level": "MUST", "before": "passed", "now": "failed", "outcome": "NEW",
                  "detail": "order <broken>"}]
     run = make_run(replay={"of_run": "r0", "of_report_dir": "reports", "checks": 3, "requests": 120,
                            "requests_before": 1000, "exit_status": 1, "outcomes": outcomes})

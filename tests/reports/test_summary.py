@@ -9,7 +9,7 @@ import pytest
 
 from conformance.model.results import Waiver
 from conformance.reports.summary import load_schema, summary_dict, write_summary
-from conformance.spec.catalogue import REQUIREMENTS
+from conformance.spec.catalogue import REQUIREMENTS, Req
 
 from .conftest import build_run, check, failing_checks
 
@@ -44,7 +44,7 @@ def test_has_exactly_the_contract_and_extension_keys(failing_run):
 
 
 def test_every_catalogue_requirement_in_catalogue_order(make_run):
-    run = make_run([check("AUTH-01")])
+    run = make_run([check(Req.AUTH_01)])
     run.requirements = list(reversed(run.requirements[3:]))  # out of order and three missing
     ids = [r["id"] for r in summary_dict(run)["requirements"]]
     assert ids == [r.id for r in REQUIREMENTS]
@@ -54,11 +54,11 @@ def test_every_catalogue_requirement_in_catalogue_order(make_run):
     "run",
     [
         build_run(),
-        build_run(failing_checks(), [Waiver("USER-01", "known"), Waiver("SORT-01", "no longer needed")]),
+        build_run(failing_checks(), [Waiver(Req.USER_01, "known"), Waiver(Req.SORT_01, "no longer needed")]),
         build_run([], reason="the target is unreachable: connection refused", response_times={}),
         build_run(replay={"of_run": "r0", "of_report_dir": "reports", "checks": 2, "requests": 120,
                           "requests_before": 1000, "exit_status": 0,
-                          "outcomes": [{"id": "PAGE-01", "level": "MUST", "before": "failed", "now": "passed",
+                          "outcomes": [{"id": Req.PAGE_01, "level": "MUST", "before": "failed", "now": "passed",
                                         "outcome": "FIXED", "detail": ""}]}),
     ],
     ids=["pass", "fail-waived-stale", "error", "replay"],
@@ -70,16 +70,16 @@ def test_valid_against_the_schema(run):
 
 
 def test_statuses_waivers_and_stale_waivers():
-    run = build_run(failing_checks(), [Waiver("USER-01", "default user"), Waiver("SORT-01", "old bug")])
+    run = build_run(failing_checks(), [Waiver(Req.USER_01, "default user"), Waiver(Req.SORT_01, "old bug")])
     summary = summary_dict(run)
     status = {r["id"]: r for r in summary["requirements"]}
     assert summary["verdict"] == "fail" and summary["reason"] is None
-    assert status["LIMIT-02"]["status"] == "failed" and len(status["LIMIT-02"]["evidence"]) == 2
-    assert status["USER-01"]["status"] == "waived"
-    assert status["DATA-02"]["status"] == "skipped" and "read-only" in status["DATA-02"]["reason"]
-    assert summary["waivers"] == [{"id": "USER-01", "reason": "default user"}]
+    assert status[Req.LIMIT_02]["status"] == "failed" and len(status[Req.LIMIT_02]["evidence"]) == 2
+    assert status[Req.USER_01]["status"] == "waived"
+    assert status[Req.DATA_02]["status"] == "skipped" and "read-only" in status[Req.DATA_02]["reason"]
+    assert summary["waivers"] == [{"id": Req.USER_01, "reason": "default user"}]
     [stale] = summary["stale_waivers"]
-    assert stale["id"] == "SORT-01" and stale["reason"] == "old bug" and "stale" in stale["message"]
+    assert stale["id"] == Req.SORT_01 and stale["reason"] == "old bug" and "stale" in stale["message"]
 
 
 def test_error_reason_and_timing(make_run):
@@ -89,7 +89,7 @@ def test_error_reason_and_timing(make_run):
 
 
 def test_written_sorted_utf8_and_indented(tmp_path, make_run):
-    run = make_run([check("AUTH-01", outcome="failed", name="AUTH-01 キーなし")])
+    run = make_run([check(Req.AUTH_01, outcome="failed", name="AUTH-01 キーなし")])
     path = write_summary(run, tmp_path / "summary.json")
     text = path.read_text(encoding="utf-8")
     assert "キーなし" in text and text.startswith('{\n  "certification"')

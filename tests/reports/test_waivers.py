@@ -7,6 +7,7 @@ import pytest
 from conformance.config.waivers import load_waivers
 from conformance.errors import UsageError
 from conformance.model.results import Waiver
+from conformance.spec.catalogue import Req
 
 
 def write(tmp_path, text):
@@ -21,7 +22,7 @@ def test_loads_waivers_in_order(tmp_path):
         '[[waiver]]\nid = "USER-01"\nreason = "default user"\n\n'
         '[[waiver]]\nid = "LIMIT-02"\nreason = "clamps"\n',
     )
-    assert load_waivers(path) == [Waiver("USER-01", "default user"), Waiver("LIMIT-02", "clamps")]
+    assert load_waivers(path) == [Waiver(Req.USER_01, "default user"), Waiver(Req.LIMIT_02, "clamps")]
     assert load_waivers(write(tmp_path, "# nothing waived\n")) == []
 
 

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import REQUEST_HEAVY, leaks, peak_rss_run, tracebacks
 from .servers import Reply, TestServer, Upstream, endless
 
@@ -43,8 +45,8 @@ def test_requests_slower_than_the_timeout_are_cut_and_reported(cli, key, referen
         elapsed = time.monotonic() - start
     assert len(slow) == 4
     assert run.exit_code == 1, run.explain()
-    assert "ROBUST-01" in run.failed, run.explain()
-    messages = _messages(run, "ROBUST-01")
+    assert Req.ROBUST_01 in run.failed, run.explain()
+    messages = _messages(run, Req.ROBUST_01)
     assert any("no response within 1 s" in m for m in messages), messages
     assert elapsed < 60, f"{elapsed:.0f} s"
     _assert_clean(run, key)
@@ -82,8 +84,8 @@ def test_huge_endless_and_dripping_bodies_are_cut_and_reported(tmp_path, key, re
         elapsed = time.monotonic() - start
     assert served == {"endless": 3, "50mb": 2, "drip": 2}, served
     assert run.exit_code == 1, run.explain()
-    assert "SCHEMA-01" in run.failed, run.explain()
-    messages = _messages(run, "SCHEMA-01")
+    assert Req.SCHEMA_01 in run.failed, run.explain()
+    messages = _messages(run, Req.SCHEMA_01)
     assert any("size cap" in m for m in messages), messages
     assert any("not complete within 2 s" in m for m in messages), messages
     assert elapsed < 60, f"{elapsed:.0f} s"
@@ -97,7 +99,7 @@ def test_a_has_more_that_never_ends_fails_page_02_and_the_run_ends(cli, key, ref
     server = reference(faults=["has-more-always-true"])
     run = cli("--base-url", server.base_url, "--timeout", "5", "--seed", "5", "--", "-k", "test_page")
     assert run.exit_code == 1, run.explain()
-    assert "PAGE-02" in run.failed, run.explain()
+    assert Req.PAGE_02 in run.failed, run.explain()
     assert run.summary["verdict"] == "fail"
     _assert_clean(run, key)
 
@@ -118,7 +120,7 @@ def test_a_cursor_that_loops_back_fails_page_01_and_the_run_ends(cli, key, refer
         run = cli("--base-url", target.base_url, "--timeout", "5", "--seed", "5", "--", "-k", "test_page")
         elapsed = time.monotonic() - start
     assert run.exit_code == 1, run.explain()
-    assert "PAGE-01" in run.failed, run.explain()
+    assert Req.PAGE_01 in run.failed, run.explain()
     assert elapsed < 90, f"{elapsed:.0f} s"
     _assert_clean(run, key)
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Req
 from tests.selftest.conftest import run_suite
 
 from .conftest import REQUEST_HEAVY, RUN_TIMEOUT, canary_key, leaks, one_line_reason, tracebacks
@@ -51,8 +52,8 @@ def test_a_target_answering_html_or_broken_json_fails_with_clear_messages(cli, k
         elapsed = time.monotonic() - start
     assert run.exit_code in (1, 3), run.explain()  # 3: no test data could be made on it
     assert elapsed < 60, f"{elapsed:.0f} s"
-    assert "SCHEMA-01" in run.failed, run.explain()
-    assert any(words in m for m in _messages(run, "SCHEMA-01")), _messages(run, "SCHEMA-01")
+    assert Req.SCHEMA_01 in run.failed, run.explain()
+    assert any(words in m for m in _messages(run, Req.SCHEMA_01)), _messages(run, Req.SCHEMA_01)
     if run.exit_code == 3:
         assert "test data could not be made" in run.summary["reason"], run.explain()
     assert not tracebacks(run.stdout + run.stderr), run.stdout
@@ -81,7 +82,7 @@ def test_a_target_misbehaving_now_and_then_fails_with_clear_messages(cli, key, r
     assert all(served.values()), served
     assert run.exit_code == 1, run.explain()
     assert elapsed < 60, f"{elapsed:.0f} s"
-    robust, schema = _messages(run, "ROBUST-01"), _messages(run, "SCHEMA-01")
+    robust, schema = _messages(run, Req.ROBUST_01), _messages(run, Req.SCHEMA_01)
     assert any("no response within 1 s" in m for m in robust), robust
     assert any("connection reset by the target" in m for m in robust), robust
     assert any("Content-Type 'text/html'" in m for m in schema), schema
@@ -106,8 +107,8 @@ def test_random_5xx_answers_are_failures_with_clear_messages(random_5xx_run):
     run, key, elapsed = random_5xx_run
     assert run.exit_code in (1, 3), run.explain()  # 3 when the test data could not be made through the 503s
     assert elapsed < 60
-    assert "ROBUST-01" in run.failed, run.explain()
-    assert any("answered 503, a server error" in m for m in _messages(run, "ROBUST-01")), run.explain()
+    assert Req.ROBUST_01 in run.failed, run.explain()
+    assert any("answered 503, a server error" in m for m in _messages(run, Req.ROBUST_01)), run.explain()
     if run.exit_code == 3:
         assert "503" in run.summary["reason"], run.explain()
     assert not tracebacks(run.stdout + run.stderr, allow_hypothesis_flaky=True), run.stdout

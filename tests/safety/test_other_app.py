@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import canary_key, leaks, one_line_reason, tracebacks
 from .test_stopped_targets import _conversations
 
@@ -26,8 +28,8 @@ def _clean(run, *keys):
 def test_both_keys_stay_hidden_and_app_01_is_judged(cli, key, other_key, reference):
     server = reference(api_keys=[key, other_key], faults=["apps-not-isolated"])
     run = cli("--base-url", server.base_url, "--seed", "3", "--profile", "full", other_api_key=other_key)
-    assert run.exit_code == 1 and run.failed == {"APP-01"}, run.explain()
-    evidence = next(r for r in run.summary["requirements"] if r["id"] == "APP-01")["evidence"]
+    assert run.exit_code == 1 and run.failed == {Req.APP_01}, run.explain()
+    evidence = next(r for r in run.summary["requirements"] if r["id"] == Req.APP_01)["evidence"]
     assert evidence and all("${DIFY_" in e["request"] for e in evidence), evidence
     assert run.summary["options"]["other_api_key_given"] is True
     _clean(run, key, other_key)  # summary, JUnit, HTML, terminal (and HAR, when a bundle is written)
@@ -36,7 +38,7 @@ def test_both_keys_stay_hidden_and_app_01_is_judged(cli, key, other_key, referen
 def test_without_a_second_key_app_01_is_skipped_with_the_reason(cli, key, reference):
     server = reference()
     run = cli("--base-url", server.base_url, "--seed", "3", "--", "-k", "test_app or test_auth")
-    status = next(r for r in run.summary["requirements"] if r["id"] == "APP-01")
+    status = next(r for r in run.summary["requirements"] if r["id"] == Req.APP_01)
     assert status["status"] == "skipped" and "--other-api-key" in status["reason"], status
     assert run.exit_code == 0, run.explain()
 
@@ -58,9 +60,9 @@ def test_read_only_lists_under_both_keys_must_be_disjoint(cli, key, other_key, r
         _conversations(server.base_url, other_key, "reader", 3)
     args = ("--read-only", "--user", "reader", "--seed", "5")
     passed = cli("--base-url", clean.base_url, *args, other_api_key=other_key)
-    assert passed.exit_code == 0 and passed.status("APP-01") == "passed", passed.explain()
+    assert passed.exit_code == 0 and passed.status(Req.APP_01) == "passed", passed.explain()
     failed = cli("--base-url", leaky.base_url, *args, other_api_key=other_key)
-    assert failed.exit_code == 1 and failed.failed == {"APP-01"}, failed.explain()
+    assert failed.exit_code == 1 and failed.failed == {Req.APP_01}, failed.explain()
     messages = [v["message"] for c in failed.summary["checks"] for v in c["violations"]]
     assert any("lists are not disjoint" in m for m in messages), messages
     _clean(passed, key, other_key)
@@ -72,5 +74,5 @@ def test_read_only_without_conversations_in_the_other_app_is_not_judged(cli, key
     _conversations(server.base_url, key, "reader", 4)
     run = cli("--base-url", server.base_url, "--read-only", "--user", "reader", "--seed", "5",
               other_api_key=other_key)
-    status = next(r for r in run.summary["requirements"] if r["id"] == "APP-01")
+    status = next(r for r in run.summary["requirements"] if r["id"] == Req.APP_01)
     assert status["status"] == "skipped" and "no conversations in the other app" in status["reason"], status

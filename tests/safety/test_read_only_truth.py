@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import leaks, tracebacks
 from .test_stopped_targets import _conversations
 
@@ -42,8 +44,8 @@ def test_a_cursor_that_skips_ties_is_page_01_and_nothing_else(cli, key, referenc
     _users(server, key)
     run = cli("--base-url", server.base_url, "--read-only", "--user", "reader", "--seed", "5")
     assert run.exit_code == 1, run.explain()
-    assert run.failed == {"PAGE-01"}, run.explain()
-    assert run.status("USER-02") == "passed", run.explain()
+    assert run.failed == {Req.PAGE_01}, run.explain()
+    assert run.status(Req.USER_02) == "passed", run.explain()
     for message in _messages(run):
         assert "does not advance" not in message and "no other walk" not in message, message
     _clean(run, key)
@@ -56,7 +58,7 @@ def test_without_other_user_user_02_rests_on_near_miss_ids(cli, key, reference):
     assert run.exit_code == 0, run.explain()
     check = next(c for c in run.summary["checks"] if "holds_only_their_conversations" in c["check_id"])
     assert check["outcome"] == "skipped" and "without --other-user" in check["reason"], check
-    assert run.status("USER-02") == "passed"
+    assert run.status(Req.USER_02) == "passed"
     _clean(run, key)
 
 
@@ -76,9 +78,9 @@ def test_with_other_user_lists_that_overlap_fail_user_02(cli, key, reference):
     _users(server, key)
     run = cli("--base-url", server.base_url, "--read-only", "--user", "reader", "--other-user", "other", "--seed", "5")
     assert run.exit_code == 1, run.explain()
-    assert "USER-02" in run.failed, run.explain()
+    assert Req.USER_02 in run.failed, run.explain()
     assert any("lists are not disjoint" in m for m in _messages(run)), run.explain()
-    assert "PAGE-01" not in run.failed, run.explain()
+    assert Req.PAGE_01 not in run.failed, run.explain()
     _clean(run, key)
 
 

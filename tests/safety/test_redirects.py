@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import REQUEST_HEAVY, leaks, one_line_reason, tracebacks
 from .servers import Reply, TestServer, Upstream, json_reply
 
@@ -50,8 +52,8 @@ def test_redirects_mid_run_are_failures_and_the_key_stays_home(cli, key, referen
     assert redirected, "the run was too short to meet a redirect"
     assert not elsewhere.requests, "the client followed a redirect mid-run"
     assert run.exit_code == 1, run.explain()
-    assert "ROBUST-01" in run.failed, run.explain()
-    robust = next(r for r in run.summary["requirements"] if r["id"] == "ROBUST-01")
+    assert Req.ROBUST_01 in run.failed, run.explain()
+    robust = next(r for r in run.summary["requirements"] if r["id"] == Req.ROBUST_01)
     assert any("redirect" in e["message"] and elsewhere.url in e["message"] for e in robust["evidence"]), robust
     assert not tracebacks(run.stdout + run.stderr, allow_hypothesis_flaky=True), run.stdout
     assert not leaks(run, key)

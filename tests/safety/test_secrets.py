@@ -12,6 +12,8 @@ import zipfile
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import canary_key, finish, leaks, spawn_cli, tracebacks
 from .servers import EchoingProxy, Reply, TestServer, Upstream
 
@@ -88,7 +90,7 @@ def test_runs_that_fail_leak_nothing(cli, key, reference, fault):
     subset = ("--", "-k", "test_auth or test_generated") if fault == "auth-any-key-accepted" else ()
     run = cli("--base-url", server.base_url, "--seed", "3", "--timeout", "5", *subset)
     assert run.exit_code == 1, run.explain()
-    failed = {"auth-any-key-accepted": "AUTH-01", "wrong-field-types": "SCHEMA-01"}[fault]
+    failed = {"auth-any-key-accepted": Req.AUTH_01, "wrong-field-types": Req.SCHEMA_01}[fault]
     assert failed in run.failed, run.explain()
     found = leaks(run, key)
     assert not found, "\n".join(found)

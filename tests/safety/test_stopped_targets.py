@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conformance.http.client import ClientSettings, HttpClient
+from conformance.spec.catalogue import Req
 
 from .conftest import finish, leaks, peak_rss_run, spawn_cli, tracebacks
 from .servers import Hang, Reply, TestServer, Upstream, endless, json_reply
@@ -110,7 +111,7 @@ def test_a_target_that_hangs_on_every_cursor_costs_a_few_timeouts(tmp_path, key,
         creates = [r for r in target.requests if r.is_create()]
     _stopped_run(run, key)
     assert elapsed < 10 * TIMEOUT + STARTUP, f"{elapsed:.0f} s for {len(hung)} hung requests"
-    assert any("no response within 2 s" in m for m in _messages(run, "ROBUST-01")), run.explain()
+    assert any("no response within 2 s" in m for m in _messages(run, Req.ROBUST_01)), run.explain()
     assert len(deletes) >= len(creates) > 0, "the test data was not all deleted"
 
 
@@ -165,7 +166,7 @@ def test_list_responses_of_64_mib_end_the_run_in_bounded_time_and_memory(tmp_pat
         elapsed = time.monotonic() - start
         lists = [r for r in target.requests if r.is_list()]
     _stopped_run(run, key)
-    assert "SCHEMA-01" in run.failed and any("size cap" in m for m in _messages(run, "SCHEMA-01")), run.explain()
+    assert Req.SCHEMA_01 in run.failed and any("size cap" in m for m in _messages(run, Req.SCHEMA_01)), run.explain()
     # Measured: about 10 s and 10 list requests. Re-reading 8 MiB for every list request of a run (a
     # thousand or more) would take minutes.
     assert elapsed < 60, f"{elapsed:.0f} s for {len(lists)} list requests"

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conformance.spec.catalogue import Req
+
 from .conftest import leaks, one_line_reason, tracebacks
 from .servers import TestServer, Upstream, make_certificate
 
@@ -45,6 +47,6 @@ def test_the_target_is_tested_with_its_ca_bundle_or_insecure(cli, key, https_tar
     run = cli("--base-url", proxy.base_url, *flags, *SUBSET)
     assert run.exit_code == 0, run.explain()
     assert run.summary["verdict"] == "pass", run.explain()
-    assert {"AUTH-01", "LIMIT-01"} <= {r["id"] for r in run.summary["requirements"] if r["status"] == "passed"}
+    assert {Req.AUTH_01, Req.LIMIT_01} <= {r["id"] for r in run.summary["requirements"] if r["status"] == "passed"}
     assert len(proxy.requests) > 10 and all(r.header("authorization") for r in proxy.requests[:1])
     assert not leaks(run, key)

@@ -12,7 +12,7 @@ import pytest
 
 from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
-from conformance.spec.catalogue import Level, requirement
+from conformance.spec.catalogue import Level, Req, requirement
 from conftest import DIFY_SPECS
 
 from .conftest import SELFTEST_KEY, SELFTEST_KEYS, SELFTEST_OTHER_KEY
@@ -36,7 +36,7 @@ def test_each_fault_fails_the_requirement_it_breaks(fault, concurrency, suite):
     fails = set(FAULTS[fault].fails)
     assert (run.report_dir / "summary.json").is_file(), run.explain()
     assert run.failed == fails, f"{fault} should fail exactly {sorted(fails)}\n{run.explain()}"
-    assert run.status("APP-01") != "skipped", run.explain()
+    assert run.status(Req.APP_01) != "skipped", run.explain()
     must = any(requirement(r).level is Level.MUST for r in fails)
     assert run.exit_code == (1 if must else 0), run.explain()
     assert run.summary["verdict"] == ("fail" if must else "pass"), run.explain()
@@ -55,7 +55,7 @@ def _requirement(run, requirement_id):
 def test_a_lost_tie_is_shown_where_the_cursor_lost_it(suite):
     run = _faulty_run(suite, "cursor-ties-skipped")
     # Where the missing items' sort values are known (another walk saw them), the evidence says they tie.
-    evidence = next((e for e in _requirement(run, "PAGE-01")["evidence"] if "tie with the cursor at" in e["message"]),
+    evidence = next((e for e in _requirement(run, Req.PAGE_01)["evidence"] if "tie with the cursor at" in e["message"]),
                     None)
     assert evidence is not None, run.explain()
     assert "after the cursor" in evidence["message"] and "last_id=" in evidence["request"], evidence
@@ -67,5 +67,5 @@ def test_a_lost_tie_is_shown_where_the_cursor_lost_it(suite):
 @pytest.mark.slow
 def test_a_missing_user_is_shown_with_the_plain_request(suite):
     run = _faulty_run(suite, "user-missing-served")
-    evidence = _requirement(run, "USER-01")["evidence"][0]
+    evidence = _requirement(run, Req.USER_01)["evidence"][0]
     assert evidence["request"].rstrip("'").endswith("/conversations"), evidence  # no generated parameters

@@ -12,6 +12,7 @@ import pytest
 
 from conformance.server.faults import FAULTS
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Req
 from tests.server_client import ServerClient
 
 from .conftest import SELFTEST_KEY
@@ -70,7 +71,7 @@ def test_the_same_seed_replays_the_same_story(suite):
     # The seed replays the same draws, so the same fault is found again with its story; the shrunk
     # steps themselves may differ where the target's seconds fell otherwise (ties and waits are timing).
     assert shrunk_story(first) and shrunk_story(second), (shrunk_story(first), shrunk_story(second))
-    assert first.failed == second.failed == {"PAGE-02"}, (first.explain(), second.explain())
+    assert first.failed == second.failed == {Req.PAGE_02}, (first.explain(), second.explain())
 
 
 @pytest.mark.parametrize("seed", range(201, 221))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.reports.bundle import verify_bundle
+from conformance.spec.catalogue import Req
 from conftest import DIFY_SPECS as SPECS
 
 
@@ -42,7 +43,7 @@ def test_full_profile_passes(seed, suite):
 def test_every_dify_spec_version_passes(spec, suite):
     run = suite("--spec", str(SPECS / spec), "--seed", "5")
     _assert_pass(run)
-    user_01 = {c["name"] for c in run.summary["checks"] if "USER-01" in c["requirements"] and c["outcome"] == "passed"}
+    user_01 = {c["name"] for c in run.summary["checks"] if Req.USER_01 in c["requirements"] and c["outcome"] == "passed"}
     optional = "2026" in spec
     # The form of USER-01 that ran follows the spec: optional user -> answered 200 without test data.
     assert any(("optional" in name) == optional for name in user_01), user_01

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Req
 
 from .conftest import SELFTEST_KEYS, SELFTEST_OTHER_KEY, run_suite
 
@@ -23,16 +24,16 @@ def test_a_replay_says_fixed_against_the_fix_and_still_failing_against_the_fault
     with ReferenceServer(api_keys=SELFTEST_KEYS, faults=[FAULT], seed=1) as server:
         run = run_suite(tmp_path / "run", "--base-url", server.base_url, "--seed", "7",
                         other_api_key=SELFTEST_OTHER_KEY)
-    assert run.exit_code == 1 and run.failed == {"PAGE-01"}, run.explain()
+    assert run.exit_code == 1 and run.failed == {Req.PAGE_01}, run.explain()
 
     with ReferenceServer(api_keys=SELFTEST_KEYS, seed=1) as fixed:  # restarted without the fault
         replay = _replay(run.report_dir, tmp_path / "fixed", fixed)
     assert replay.exit_code == 0, replay.explain()
     lines = [line.split() for line in replay.stdout.splitlines()]
-    assert ["FIXED", "PAGE-01"] in [line[:2] for line in lines], replay.stdout[-2000:]
+    assert ["FIXED", Req.PAGE_01] in [line[:2] for line in lines], replay.stdout[-2000:]
     block = replay.summary["replay"]
     assert block["of_run"] == run.summary["run_id"] and block["exit_status"] == 0
-    assert [(o["id"], o["outcome"]) for o in block["outcomes"]] == [("PAGE-01", "FIXED")]
+    assert [(o["id"], o["outcome"]) for o in block["outcomes"]] == [(Req.PAGE_01, "FIXED")]
     assert replay.summary["seed"] == 7 and replay.summary["profile"] == run.summary["profile"]
     assert replay.summary["options"]["base_url"] == fixed.base_url
     rerun = {c["check_id"] for c in replay.summary["checks"] if not c["check_id"].startswith("crosscut::")}
@@ -47,8 +48,8 @@ def test_a_replay_says_fixed_against_the_fix_and_still_failing_against_the_fault
     with ReferenceServer(api_keys=SELFTEST_KEYS, faults=[FAULT], seed=1) as still:
         again = _replay(run.report_dir, tmp_path / "still", still)
     assert again.exit_code == 1, again.explain()
-    assert ["STILL", "FAILING", "PAGE-01"] in [line.split()[:3] for line in again.stdout.splitlines()]
-    assert [(o["id"], o["outcome"]) for o in again.summary["replay"]["outcomes"]] == [("PAGE-01", "STILL FAILING")]
+    assert ["STILL", "FAILING", Req.PAGE_01] in [line.split()[:3] for line in again.stdout.splitlines()]
+    assert [(o["id"], o["outcome"]) for o in again.summary["replay"]["outcomes"]] == [(Req.PAGE_01, "STILL FAILING")]
     for text in (replay.stdout, replay.stderr, again.stdout, again.stderr):
         assert all(key not in text for key in SELFTEST_KEYS)
 

@@ -27,6 +27,7 @@ from conformance.server.db import Database, owner_key
 from conformance.server.faults import FAULTS, Faults, UnknownFault
 from conformance.server.policy import ServerPolicy, split_sort
 from conformance.server.process import ReferenceServer
+from conformance.spec.catalogue import Req
 from tests.server_client import ServerClient, ServerClientError
 
 KEYS = ("app-fault-tests-a", "app-fault-tests-b")
@@ -505,11 +506,11 @@ def test_registry_entries() -> None:
         # A fault that breaks nothing of the catalogue is named here with why: what it shows is reported
         # elsewhere (delete-404-kept: only the run-end cleanup deletes those, into notes.cleanup_failed).
         assert fault.name == name and (fault.breaks or name in BREAKS_NOTHING) and fault.description
-        assert all(re.fullmatch(r"[A-Z]+-0[1-9]", requirement) for requirement in fault.breaks)
+        assert all(isinstance(requirement, Req) for requirement in fault.breaks)
         for requirement, why in fault.collateral:  # a consequence, with its reason, never a restatement
-            assert re.fullmatch(r"[A-Z]+-0[1-9]", requirement) and requirement not in fault.breaks and why
+            assert isinstance(requirement, Req) and requirement not in fault.breaks and why
         assert fault.fails == set(fault.breaks) | {r for r, _ in fault.collateral}
-    assert FAULTS["unknown-cursor-5xx"].breaks == ("PAGE-03", "ROBUST-01")
+    assert FAULTS["unknown-cursor-5xx"].breaks == (Req.PAGE_03, Req.ROBUST_01)
     assert "sort-ignored" in Faults.of(["sort-ignored"]) and "sort-ignored" not in Faults()
     with pytest.raises(UnknownFault):
         Faults.of(["no-such-fault"])
