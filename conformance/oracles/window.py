@@ -26,6 +26,7 @@ from ..model.results import Violation
 from ..spec.catalogue import Req
 from ..spec.contract import SortRule
 from . import violation
+from .limits import echo_violations, served_size
 from .ordering import sort_key
 from .walk import (
     Walk,
@@ -75,13 +76,8 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_k
                 repeats += 1
                 repeat = repeat or (conversation_id, index)
             seen.add(conversation_id)
-    echo = [i for i, p in enumerate(pages) if isinstance(p.limit, int) and not isinstance(p.limit, bool)
-            and p.limit != walk.limit]
-    if echo:
-        requirement = Req.LIMIT_04 if walk.limit_explicit else Req.LIMIT_03
-        first = pages[echo[0]]
-        found.append(violation(requirement, f"{where}: on {len(echo)} page(s) the response says limit="
-                               f"{first.limit!r}, the limit in effect is {walk.limit}", first.exchange))
+    found.extend(echo_violations(pages, limit=walk.limit, limit_explicit=walk.limit_explicit,
+                                 served=served_size(pages), where=where))
     if repeat is not None:
         found.append(violation(Req.PAGE_01, f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
                                f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))
