@@ -3,7 +3,8 @@
 Blame follows the cause, one requirement per cause: an item of another user is USER-02, a deleted
 or missing conversation DATA-01, a cursor that repeats or skips PAGE-01, a wrong ``has_more``
 PAGE-02, a deleted or foreign cursor that is served PAGE-03, a write that does not advance
-``updated_at`` DATA-02, a different body for the same request STABLE-01. Counts and ``has_more`` are
+``updated_at`` DATA-02, a different body for the same request STABLE-01 (stability.py), the response's
+``limit`` by the one echo rule (limits.py). Counts and ``has_more`` are
 judged only on pages whose items are right, so one fault is not blamed on several requirements.
 """
 

@@ -11,7 +11,8 @@ per sort, establish them (their union is the user's list); a walk at any other l
   page: LIMIT-01);
 - on a window without repeats or gaps: pages out of order across a boundary (SORT-01/02), a page
   short of the limit while more follow (LIMIT-01/03), ``has_more`` false while more follow or true
-  before an empty page (PAGE-02).
+  before an empty page (PAGE-02);
+- the response's ``limit`` on every page: the one echo rule (limits.py).
 
 An item no full walk listed is not blamed: without knowing every user's data it is not provably
 someone else's (USER-02), and it may simply be new.
