@@ -12,7 +12,7 @@ from ..model.exchange import Exchange
 from ..model.results import Violation
 from ..spec.catalogue import Req
 
-__all__ = ["Inconclusive", "violation", "DefaultsBlame"]
+__all__ = ["Inconclusive", "violation", "DefaultsBlame", "order_requirement", "size_requirement"]
 
 
 class Inconclusive(Exception):
@@ -41,18 +41,27 @@ def violation(requirement: Req, message: str, exchange: Exchange | None = None) 
     )
 
 
+def order_requirement(sort_explicit: bool) -> Req:
+    """A wrong order breaks SORT-01 when the request named ``sort_by``, SORT-02 when the default was in effect."""
+    return Req.SORT_01 if sort_explicit else Req.SORT_02
+
+
+def size_requirement(limit_explicit: bool) -> Req:
+    """A wrong page size breaks LIMIT-01 when the request named ``limit``, LIMIT-03 when the default was in effect."""
+    return Req.LIMIT_01 if limit_explicit else Req.LIMIT_03
+
+
 class DefaultsBlame:
-    """Which requirement a wrong order or page size breaks: SORT-01 and LIMIT-01 when the request named
-    the value, SORT-02 and LIMIT-03 when the spec's default was in effect. Mixed into the walks and
-    predictions that know which it was."""
+    """Which requirement a wrong order or page size breaks (order_requirement, size_requirement), mixed
+    into the walks and predictions that know whether the request named the value."""
 
     sort_explicit: bool
     limit_explicit: bool
 
     @property
     def order_requirement(self) -> Req:
-        return Req.SORT_01 if self.sort_explicit else Req.SORT_02
+        return order_requirement(self.sort_explicit)
 
     @property
     def size_requirement(self) -> Req:
-        return Req.LIMIT_01 if self.limit_explicit else Req.LIMIT_03
+        return size_requirement(self.limit_explicit)

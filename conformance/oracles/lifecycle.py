@@ -3,7 +3,8 @@
 Blame follows the cause, one requirement per cause: an item of another user is USER-02, a deleted
 or missing conversation DATA-01, a cursor that repeats or skips PAGE-01, a wrong ``has_more``
 PAGE-02, a deleted or foreign cursor that is served PAGE-03, a write that does not advance
-``updated_at`` DATA-02, a different body for the same request STABLE-01. Counts and ``has_more`` are
+``updated_at`` DATA-02, a different body for the same request STABLE-01 (stability.py), the response's
+``limit`` by the one echo rule (limits.py). Counts and ``has_more`` are
 judged only on pages whose items are right, so one fault is not blamed on several requirements.
 """
 
@@ -16,8 +17,10 @@ from ..model.results import Violation
 from ..spec.catalogue import Req
 from . import Inconclusive, violation
 from .lifecycle_model import Pending, Prediction
+from .limits import echo_violations
 from .ordering import first_disorder
 from .page import Page, is_client_error, parse_page
+from .stability import repeat_violations
 from .walk import Walk
 
 __all__ = ["judge_page", "judge_pending", "judge_walk", "judge_repeat", "claims_more", "first_of_each"]
@@ -82,10 +85,10 @@ def _judge_items(prediction: Prediction, page: Page, where: str) -> list[Violati
     if repeated:
         found.append(violation(Req.PAGE_01, f"{where}: {len(repeated)} item(s) do not follow the cursor (the cursor "
                                f"itself, one before it, or twice on the page), e.g. {repeated[0]}", page.exchange))
-    if isinstance(page.limit, int) and not isinstance(page.limit, bool) and page.limit != prediction.limit:
-        requirement = Req.LIMIT_04 if prediction.limit_explicit else Req.LIMIT_03
-        found.append(violation(requirement, f"{where}: the response says limit={page.limit}, the limit in effect "
-                               f"is {prediction.limit}", page.exchange))
+    # Fewer items than the conversations that may follow the cursor: the size the target serves shows.
+    followers = prediction.ties | set(prediction.after_ids) | prediction.uncertain
+    found += echo_violations([page], limit=prediction.limit, limit_explicit=prediction.limit_explicit,
+                             served=len(ids) if len(ids) < len(followers) else None, where=where)
     if len(ids) > prediction.limit:
         found.append(violation(prediction.size_requirement, f"{where}: {len(ids)} items, more than the limit",
                                page.exchange))
@@ -208,15 +211,12 @@ def judge_walk(walk: Walk, predict: Callable[[str | None], Prediction]) -> list[
 
 
 def judge_repeat(first: Exchange, second: Exchange, where: str) -> list[Violation]:
-    """The same list request twice with no write between: the same body (STABLE-01)."""
-    if first.status_code != 200 or second.status_code != 200:
+    """The same list request twice with no write between: the same body (STABLE-01, stability.py);
+    two answers that are not both pages decide nothing here."""
+    try:
+        return repeat_violations(first, second, where)
+    except Inconclusive:
         return []
-    one, two = first.json_or_none(), second.json_or_none()
-    same = one == two if one is not None and two is not None else first.body == second.body
-    if same:
-        return []
-    return [violation(Req.STABLE_01, f"{where}: the same request, repeated with no write between, returned a "
-                      f"different body; first: {first.excerpt(300)}", second)]
 
 
 class MoreClaimed(Violation):

@@ -47,24 +47,27 @@ def _looks_numeric(text: str) -> bool:
 
 
 def rejection_obligations(params: Iterable[tuple[str, str]], contract: Contract) -> list[Obligation]:
-    """The requirements that oblige a 4xx for these query parameters (empty: nothing obliges one)."""
+    """The requirements that oblige a 4xx for these query parameters (empty: nothing obliges one); the
+    parameters by the names of the contract's operation."""
+    names = contract.operation
     values: dict[str, list[str]] = {}
     for name, value in params:
         values.setdefault(name, []).append(value)
     found: list[Obligation] = []
-    if contract.user_required and "user" not in values:
-        found.append((Req.USER_01, "the required user is missing"))
+    if contract.user_required and names.user not in values:
+        found.append((Req.USER_01, f"the required {names.user} is missing"))
     # A parameter given twice may be read either way (first, last, list): it obliges nothing.
     single = {name: vals[0] for name, vals in values.items() if len(vals) == 1}
-    if "limit" in single:
-        raw = single["limit"]
+    if names.limit in single:
+        raw = single[names.limit]
         kind = classify_limit(raw)
         if kind == "non-integer":
-            found.append((Req.LIMIT_05, f"limit={raw!r} is not an integer"))
+            found.append((Req.LIMIT_05, f"{names.limit}={raw!r} is not an integer"))
         elif isinstance(kind, int) and contract.limit.bounded and not contract.limit.in_range(kind):
-            found.append((Req.LIMIT_02, f"limit={kind} is outside {contract.limit.minimum}..{contract.limit.maximum}"))
-    raw_sort = single.get("sort_by")
+            found.append((Req.LIMIT_02, f"{names.limit}={kind} is outside {contract.limit.minimum}.."
+                                        f"{contract.limit.maximum}"))
+    raw_sort = single.get(names.sort)
     # Empty or padded enum values (" created_at") may be read as absent or trimmed: no obligation.
     if contract.sort.values and raw_sort is not None and raw_sort.strip() not in ("", *contract.sort.values):
-        found.append((Req.SORT_03, f"sort_by={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
+        found.append((Req.SORT_03, f"{names.sort}={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
     return found

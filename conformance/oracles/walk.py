@@ -3,7 +3,8 @@
 A walk follows ``last_id`` from the first page until a page comes back empty, past the point where
 ``has_more`` said false, so that a lying ``has_more`` (PAGE-02) is told apart from a cursor that
 skips or repeats (PAGE-01). Page sizes (LIMIT-01) and ``has_more`` on later pages are judged only on
-walks that visited every conversation exactly once, so a cursor fault is not blamed twice.
+walks that visited every conversation exactly once, so a cursor fault is not blamed twice. The
+response's ``limit`` on every page is judged by the one echo rule (limits.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..model.results import Violation
 from ..spec.catalogue import Req
 from ..spec.contract import SortRule
 from . import DefaultsBlame, violation
+from .limits import echo_violations, served_size
 from .ordering import first_disorder, in_order, sort_key
 from .page import Page
 
@@ -107,23 +109,18 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
     seen: dict[str, int] = {}
     repeats: list[tuple[str, int]] = []
     sort_broken = False
-    limit_echo: list[int] = []  # pages whose response limit is not the limit in effect
     for index, page in enumerate(pages):
         inside = page_violations(walk, index)
         sort_broken = sort_broken or any(v.requirement == walk.order_requirement for v in inside)
         found.extend(inside)
-        if isinstance(page.limit, int) and not isinstance(page.limit, bool) and page.limit != walk.limit:
-            limit_echo.append(index)
         for conversation_id in page.ids:
             if conversation_id in seen:
                 repeats.append((conversation_id, index))
             else:
                 seen[conversation_id] = index
 
-    for requirement, echoes in _limit_echo_blame(walk, limit_echo).items():
-        index = echoes[0]
-        found.append(violation(requirement, f"{where}: on {len(echoes)} page(s) the response says limit="
-                               f"{pages[index].limit!r}, the limit in effect is {walk.limit}", pages[index].exchange))
+    found.extend(echo_violations(pages, limit=walk.limit, limit_explicit=walk.limit_explicit,
+                                 served=served_size(pages), where=where))
     strangers = stranger_violations(walk, expected=expected, owner_known=owner_known, deleted=deleted)
     found.extend(strangers)
     if repeats:
@@ -156,21 +153,6 @@ def judge_walk(walk: Walk, *, expected: Collection[str], owner_known: bool, dele
         found.extend(_has_more_along(walk))
         found.extend(_page_sizes(walk))
     return found
-
-
-def _limit_echo_blame(walk: Walk, echoes: list[int]) -> dict[Req, list[int]]:
-    """Pages whose response limit is not the limit in effect, by the requirement they break.
-
-    Without a limit sent, a response that says the size its full pages really have tells of another
-    default (LIMIT-03, as the page sizes show too); any other wrong value is a wrong echo (LIMIT-04).
-    """
-    nonempty = [p for p in walk.pages if p.items]
-    served = len(nonempty[0].items) if len(nonempty) > 1 else None
-    blame: dict[Req, list[int]] = {}
-    for index in echoes:
-        other_default = not walk.limit_explicit and walk.pages[index].limit == served
-        blame.setdefault(Req.LIMIT_03 if other_default else Req.LIMIT_04, []).append(index)
-    return blame
 
 
 def _gap_violation(walk: Walk, gaps: list[str], total: int, reference: Mapping[str, Mapping[str, Any]]) -> Violation:

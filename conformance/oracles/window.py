@@ -11,7 +11,8 @@ per sort, establish them (their union is the user's list); a walk at any other l
   page: LIMIT-01);
 - on a window without repeats or gaps: pages out of order across a boundary (SORT-01/02), a page
   short of the limit while more follow (LIMIT-01/03), ``has_more`` false while more follow or true
-  before an empty page (PAGE-02).
+  before an empty page (PAGE-02);
+- the response's ``limit`` on every page: the one echo rule (limits.py).
 
 An item no full walk listed is not blamed: without knowing every user's data it is not provably
 someone else's (USER-02), and it may simply be new.
@@ -26,6 +27,7 @@ from ..model.results import Violation
 from ..spec.catalogue import Req
 from ..spec.contract import SortRule
 from . import violation
+from .limits import echo_violations, served_size
 from .ordering import sort_key
 from .walk import (
     Walk,
@@ -75,13 +77,8 @@ def judge_window(walk: Walk, *, reference: Mapping[str, dict[str, Any]], owner_k
                 repeats += 1
                 repeat = repeat or (conversation_id, index)
             seen.add(conversation_id)
-    echo = [i for i, p in enumerate(pages) if isinstance(p.limit, int) and not isinstance(p.limit, bool)
-            and p.limit != walk.limit]
-    if echo:
-        requirement = Req.LIMIT_04 if walk.limit_explicit else Req.LIMIT_03
-        first = pages[echo[0]]
-        found.append(violation(requirement, f"{where}: on {len(echo)} page(s) the response says limit="
-                               f"{first.limit!r}, the limit in effect is {walk.limit}", first.exchange))
+    found.extend(echo_violations(pages, limit=walk.limit, limit_explicit=walk.limit_explicit,
+                                 served=served_size(pages), where=where))
     if repeat is not None:
         found.append(violation(Req.PAGE_01, f"{where}: {repeats} conversation(s) visited twice, e.g. {repeat[0]} "
                                f"again on page {repeat[1] + 1}", pages[repeat[1]].exchange))

@@ -9,31 +9,16 @@ from conformance.config.profiles import Profile
 from conformance.data.dataset import Dataset
 from conformance.http.api import ServiceApi
 from conformance.model.results import Violation
-from conformance.oracles import Inconclusive, violation
-from conformance.oracles.page import parse_page
+from conformance.oracles.limits import first_page_violations
 from conformance.run.executor import Probes, draw_examples
 from conformance.spec import boundaries
-from conformance.spec.catalogue import Req
 from conformance.spec.contract import Contract, LimitRule
 from conformance.suite import strategies
 
 
 def _first_page_violations(api: ServiceApi, dataset: Dataset, limit: int) -> list[Violation]:
-    exchange = api.list(user=dataset.users.main, limit=limit)
-    if exchange.status_code == 429:
-        raise Inconclusive(f"{exchange.describe()}: still throttled (429) after retries, not an answer to limit")
-    if exchange.status_code is not None and 400 <= exchange.status_code < 500:
-        return [violation(Req.LIMIT_01, f"limit={limit} is within the spec's bounds but was refused", exchange)]
-    page = parse_page(exchange)
-    found: list[Violation] = []
-    wanted = min(limit, dataset.total)
-    if len(page.items) != wanted:
-        found.append(violation(Req.LIMIT_01, f"limit={limit} with {dataset.total} conversations: {len(page.items)} "
-                               f"items, expected {wanted}", exchange))
-    if page.limit != limit:
-        found.append(violation(Req.LIMIT_04, f"limit={limit} was asked, the response says limit={page.limit!r}",
-                               exchange))
-    return found
+    return first_page_violations(api.list(user=dataset.users.main, limit=limit), limit=limit, limit_explicit=True,
+                                 total=dataset.total)
 
 
 def _bounded(contract: Contract) -> LimitRule:
@@ -61,16 +46,5 @@ def test_the_default_limit_applies(probes: Probes, api: ServiceApi, contract: Co
     default = contract.limit.default
     if default is None:
         pytest.skip("the spec gives limit no default")
-
-    def default_page() -> list[Violation]:
-        page = parse_page(exchange := api.list(user=dataset.users.main))
-        found: list[Violation] = []
-        if len(page.items) != min(default, dataset.total):
-            found.append(violation(Req.LIMIT_03, f"no limit given, default {default}, {dataset.total} "
-                                   f"conversations: {len(page.items)} items", exchange))
-        if page.limit != default:
-            found.append(violation(Req.LIMIT_03, f"no limit given: the response says limit={page.limit!r}, "
-                                   f"the spec's default is {default}", exchange))
-        return found
-
-    probes.judge(default_page)
+    probes.judge(lambda: first_page_violations(api.list(user=dataset.users.main), limit=default,
+                                               limit_explicit=False, total=dataset.total))

@@ -12,7 +12,9 @@ import pytest
 from conformance.config.profiles import Profile
 from conformance.data.dataset import TestUsers
 from conformance.http.api import ListParams, ServiceApi
+from conformance.model.exchange import Exchange
 from conformance.model.results import Violation
+from conformance.oracles.params import rejection_obligations
 from conformance.oracles.rejection import rejection_violations
 from conformance.run.checks import inconclusive
 from conformance.run.executor import Probes, draw_examples
@@ -32,16 +34,26 @@ def _bounds_or_skip(contract: Contract) -> None:
         pytest.skip("the spec gives limit no minimum and maximum: nothing is out of range")
 
 
-def _outside(contract: Contract, value: int) -> str:
-    return f"limit={value} is outside {contract.limit.minimum}..{contract.limit.maximum}"
+def _refused_as_obliged(api: ServiceApi, contract: Contract, **params: Unpack[ListParams]) -> list[Violation]:
+    """Sent, and held to the requirement that the contract's rule (oracles.params) says obliges its refusal."""
+    def send() -> Exchange:
+        return api.list(**params)
+
+    first = send()
+    obligations = rejection_obligations(first.params, contract)
+    if len(obligations) != 1:
+        raise RuntimeError(f"{first.describe()}: the contract obliges {len(obligations)} refusal(s) of this request, "
+                           "not one: the strategy and oracles.params disagree")
+    (requirement, why), = obligations
+    return refused(send, requirement, why, first=first)
 
 
 def test_limits_outside_the_bounds_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
                                                users: TestUsers) -> None:
     """Limits just, far and absurdly outside the spec's bounds get a 4xx"""
     _bounds_or_skip(contract)
-    probes.each(strategies.out_of_range_limits(contract.limit), lambda value: _refused(
-        api, Req.LIMIT_02, _outside(contract, value), user=users.main, limit=value))
+    probes.each(strategies.out_of_range_limits(contract.limit), lambda value: _refused_as_obliged(
+        api, contract, user=users.main, limit=value))
 
 
 def test_random_limits_outside_the_bounds_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
@@ -49,22 +61,23 @@ def test_random_limits_outside_the_bounds_are_refused(probes: Probes, api: Servi
     """Random integers outside the bounds get a 4xx (property)"""
     _bounds_or_skip(contract)
     drawn = draw_examples(profile.examples, value=strategies.invalid_limits(contract.limit))
-    probes.each([d["value"] for d in drawn], lambda value: _refused(
-        api, Req.LIMIT_02, _outside(contract, value), user=users.main, limit=value))
+    probes.each([d["value"] for d in drawn], lambda value: _refused_as_obliged(
+        api, contract, user=users.main, limit=value))
 
 
-def test_limits_that_are_not_integers_are_refused(probes: Probes, api: ServiceApi, users: TestUsers) -> None:
+def test_limits_that_are_not_integers_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                                  users: TestUsers) -> None:
     """Limits that are not integers (1.5, abc, NaN, ...) get a 4xx"""
-    probes.each(strategies.NON_INTEGER_LIMITS, lambda value: _refused(
-        api, Req.LIMIT_05, f"limit={value!r} is not an integer", user=users.main, limit=value))
+    probes.each(strategies.NON_INTEGER_LIMITS, lambda value: _refused_as_obliged(
+        api, contract, user=users.main, limit=value))
 
 
-def test_random_non_integer_limits_are_refused(probes: Probes, api: ServiceApi, users: TestUsers,
-                                               profile: Profile) -> None:
+def test_random_non_integer_limits_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
+                                               users: TestUsers, profile: Profile) -> None:
     """Random non-integer limits get a 4xx (property)"""
     drawn = draw_examples(profile.examples, value=strategies.non_integer_limits())
-    probes.each([d["value"] for d in drawn], lambda value: _refused(
-        api, Req.LIMIT_05, f"limit={value!r} is not an integer", user=users.main, limit=value))
+    probes.each([d["value"] for d in drawn], lambda value: _refused_as_obliged(
+        api, contract, user=users.main, limit=value))
 
 
 def test_sort_values_outside_the_enum_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
@@ -72,8 +85,8 @@ def test_sort_values_outside_the_enum_are_refused(probes: Probes, api: ServiceAp
     """sort_by values outside the spec's enum (near misses and strangers) get a 4xx"""
     if not contract.sort.values:
         pytest.skip("the spec gives sort_by no enum: nothing is outside it")
-    probes.each(strategies.invalid_sort_values(contract.sort), lambda value: _refused(
-        api, Req.SORT_03, f"sort_by={value!r} is outside the enum", user=users.main, sort_by=value))
+    probes.each(strategies.invalid_sort_values(contract.sort), lambda value: _refused_as_obliged(
+        api, contract, user=users.main, sort_by=value))
 
 
 def test_random_sort_values_outside_the_enum_are_refused(probes: Probes, api: ServiceApi, contract: Contract,
@@ -82,8 +95,8 @@ def test_random_sort_values_outside_the_enum_are_refused(probes: Probes, api: Se
     if not contract.sort.values:
         pytest.skip("the spec gives sort_by no enum: nothing is outside it")
     drawn = draw_examples(profile.examples, value=strategies.sort_values_outside(contract.sort))
-    probes.each([d["value"] for d in drawn], lambda value: _refused(
-        api, Req.SORT_03, f"sort_by={value!r} is outside the enum", user=users.main, sort_by=value))
+    probes.each([d["value"] for d in drawn], lambda value: _refused_as_obliged(
+        api, contract, user=users.main, sort_by=value))
 
 
 def test_a_missing_required_user_is_refused(probes: Probes, api: ServiceApi, contract: Contract,

@@ -8,32 +8,16 @@ import pytest
 from conformance.data.dataset import Dataset
 from conformance.http.api import ServiceApi
 from conformance.model.results import Violation
-from conformance.oracles import Inconclusive, violation
-from conformance.oracles.ordering import first_disorder, sort_key
-from conformance.oracles.page import parse_page
+from conformance.oracles.sorting import page_order_violations
 from conformance.run.executor import Probes
 from conformance.run.runstate import state_of
-from conformance.spec.catalogue import Req
 from conformance.spec.contract import Contract
 
 
-def _order_violations(api: ServiceApi, contract: Contract, dataset: Dataset, *, sort_by: str | None, judged_as: str,
-                      requirement: Req, limit: int | None) -> list[Violation]:
-    page = parse_page(exchange := api.list(user=dataset.users.main, sort_by=sort_by, limit=limit))
-    if not page.items:
-        raise Inconclusive(f"the list of {dataset.users.main!r} is empty: no order to observe")
-    if not any(sort_key(item, judged_as) is not None for item in page.items):
-        raise Inconclusive(f"no item carries an integer {judged_as.lstrip('-')} (see SCHEMA-01)",
-                           (Req.SCHEMA_01, Req.SCHEMA_02))
-    index = first_disorder(page.items, judged_as)
-    if index is None:
-        return []
-    before, after = page.items[index - 1], page.items[index]
-    field = judged_as.lstrip("-")
-    asked = f"sort_by={sort_by}" if sort_by is not None else f"no sort_by (default {judged_as})"
-    return [violation(requirement, f"{asked}: item {index + 1} has {field}={after.get(field)} after "
-                      f"{field}={before.get(field)}, not {'descending' if judged_as.startswith('-') else 'ascending'}",
-                      exchange)]
+def _order_violations(api: ServiceApi, dataset: Dataset, *, sort_by: str | None, judged_as: str,
+                      limit: int | None) -> list[Violation]:
+    exchange = api.list(user=dataset.users.main, sort_by=sort_by, limit=limit)
+    return page_order_violations(exchange, sort_value=judged_as, sort_explicit=sort_by is not None)
 
 
 def _enum(contract: Contract) -> tuple[str, ...]:
@@ -54,8 +38,8 @@ def test_each_sort_value_orders_by_its_field(probes: Probes, api: ServiceApi, co
     _enum(contract)
     if not contract.sortable(sort_value):
         pytest.skip(f"items carry no {sort_value.lstrip('-')} field in the spec: the order cannot be observed")
-    probes.judge(lambda: _order_violations(api, contract, dataset, sort_by=sort_value, judged_as=sort_value,
-                                           requirement=Req.SORT_01, limit=contract.limit.maximum))
+    probes.judge(lambda: _order_violations(api, dataset, sort_by=sort_value, judged_as=sort_value,
+                                           limit=contract.limit.maximum))
 
 
 def test_without_sort_by_the_default_order_applies(probes: Probes, api: ServiceApi, contract: Contract,
@@ -64,5 +48,5 @@ def test_without_sort_by_the_default_order_applies(probes: Probes, api: ServiceA
     default = contract.sort.default
     if not default:
         pytest.skip("the spec gives sort_by no default")
-    probes.judge(lambda: _order_violations(api, contract, dataset, sort_by=None, judged_as=default,
-                                           requirement=Req.SORT_02, limit=contract.limit.maximum))
+    probes.judge(lambda: _order_violations(api, dataset, sort_by=None, judged_as=default,
+                                           limit=contract.limit.maximum))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from conformance.data.dataset import Dataset
 from conformance.http.api import ListParams, ServiceApi
 from conformance.model.results import Violation
-from conformance.oracles import Inconclusive, violation
 from conformance.oracles.page import parse_page
+from conformance.oracles.stability import repeat_violations
 from conformance.run.executor import Probes
-from conformance.spec.catalogue import Req
 from conformance.spec.contract import Contract
 
 
@@ -20,12 +19,7 @@ def test_repeated_requests_return_the_same_body(probes: Probes, api: ServiceApi,
 
     def twice(params: ListParams) -> list[Violation]:
         one, two = api.list(**params), api.list(**params)
-        if one.status_code != 200 or two.status_code != 200:
-            raise Inconclusive(f"{one.describe()} / {two.status_code}: not two pages to compare")
-        same = one.json_or_none() == two.json_or_none() if one.json_or_none() is not None else one.body == two.body
-        return [] if same else [violation(Req.STABLE_01, f"the same request (sort_by={params.get('sort_by')}, "
-                                          f"last_id={params.get('last_id')}) returned a different body the "
-                                          f"second time: {two.excerpt(300)}", one)]
+        return repeat_violations(one, two, f"sort_by={params.get('sort_by')}, last_id={params.get('last_id')}")
 
     def first_and_next(sort_by: str | None) -> list[ListParams]:
         params: ListParams = {"user": dataset.users.main, "sort_by": sort_by, "limit": limit}

@@ -136,7 +136,15 @@ def test_the_response_limit_must_be_the_limit_in_effect(model):
     prediction = model.predict(B, sort_value="-updated_at", limit=7)
     assert ids_of(judge_page(prediction, answer(listed(model, B, "b1"), limit=1))) == ["LIMIT-04"]
     default = model.predict(B, sort_value="-updated_at", limit=20, limit_explicit=False)
-    assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=1))) == ["LIMIT-03"]
+    # One item, nothing after it: limit=1 may be a true other default (LIMIT-03) or a count (LIMIT-04).
+    assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=1))) == []
+    assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=0))) == ["LIMIT-04"]
+    # Two of A's four served with more to come: the size the target serves, said truthfully, is another default.
+    full = model.predict(A, sort_value="-updated_at", limit=20, limit_explicit=False)
+    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=2))) == ["LIMIT-03",
+                                                                                                       "LIMIT-03"]
+    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=3))) == ["LIMIT-03",
+                                                                                                       "LIMIT-04"]
 
 
 def test_order_against_the_displayed_values_is_sort_01(model):

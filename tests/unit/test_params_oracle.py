@@ -49,3 +49,15 @@ def test_an_optional_user_may_be_missing():
 
     optional = load_contract(DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json")
     assert ids([("limit", "5")], optional) == []
+
+
+def test_the_parameters_are_read_by_the_operations_names(contract):
+    from dataclasses import replace
+
+    renamed = replace(contract, operation=replace(contract.operation, user="who", limit="size", sort="order"))
+    assert ids([("who", "u"), ("size", "0")], renamed) == ["LIMIT-02"]
+    assert ids([("who", "u"), ("order", "name")], renamed) == ["SORT-03"]
+    # Dify's names are other parameters here: the required user is missing, nothing else obliges a 4xx.
+    assert ids([("user", "u"), ("limit", "0"), ("sort_by", "name")], renamed) == ["USER-01"]
+    assert rejection_obligations([("size", "2.5"), ("who", "u")], renamed) == [("LIMIT-05",
+                                                                              "size='2.5' is not an integer")]
