@@ -51,6 +51,20 @@ def test_a_cursor_that_skips_ties_is_page_01_and_nothing_else(cli, key, referenc
     _clean(run, key)
 
 
+@pytest.mark.parametrize(("fault", "failed"), [
+    ("limit-field-wrong", {Req.LIMIT_04}),  # the echo is wrong, the pages are right: not LIMIT-03
+    ("limit-default-wrong", {Req.LIMIT_03}),
+])
+def test_a_wrong_limit_echo_and_a_wrong_default_are_told_apart_read_only(cli, key, reference, fault, failed):
+    """One rule judges the echo (oracles/limits.py) in walks, windows and single pages alike."""
+    server = reference(faults=[fault])
+    _users(server, key)
+    run = cli("--base-url", server.base_url, "--read-only", "--user", "reader", "--seed", "5")
+    assert run.exit_code == 1, run.explain()
+    assert run.failed == failed, run.explain()
+    _clean(run, key)
+
+
 def test_without_other_user_user_02_rests_on_near_miss_ids(cli, key, reference):
     server = reference()
     _users(server, key)
