@@ -52,19 +52,21 @@ def rejection_obligations(params: Iterable[tuple[str, str]], contract: Contract)
     for name, value in params:
         values.setdefault(name, []).append(value)
     found: list[Obligation] = []
-    if contract.user_required and "user" not in values:
-        found.append((Req.USER_01, "the required user is missing"))
+    op = contract.operation  # the parameters' names, as the operation under test calls them
+    if contract.user_required and op.user not in values:
+        found.append((Req.USER_01, f"the required {op.user} is missing"))
     # A parameter given twice may be read either way (first, last, list): it obliges nothing.
     single = {name: vals[0] for name, vals in values.items() if len(vals) == 1}
-    if "limit" in single:
-        raw = single["limit"]
+    if op.limit in single:
+        raw = single[op.limit]
         kind = classify_limit(raw)
         if kind == "non-integer":
-            found.append((Req.LIMIT_05, f"limit={raw!r} is not an integer"))
+            found.append((Req.LIMIT_05, f"{op.limit}={raw!r} is not an integer"))
         elif isinstance(kind, int) and contract.limit.bounded and not contract.limit.in_range(kind):
-            found.append((Req.LIMIT_02, f"limit={kind} is outside {contract.limit.minimum}..{contract.limit.maximum}"))
-    raw_sort = single.get("sort_by")
+            found.append((Req.LIMIT_02, f"{op.limit}={kind} is outside "
+                                        f"{contract.limit.minimum}..{contract.limit.maximum}"))
+    raw_sort = single.get(op.sort)
     # Empty or padded enum values (" created_at") may be read as absent or trimmed: no obligation.
     if contract.sort.values and raw_sort is not None and raw_sort.strip() not in ("", *contract.sort.values):
-        found.append((Req.SORT_03, f"sort_by={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
+        found.append((Req.SORT_03, f"{op.sort}={raw_sort!r} is not one of {', '.join(contract.sort.values)}"))
     return found
