@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["differences", "readme_catalogue_differences", "registry_suite_differences", "self_marking_modules",
-           "suite_checks", "unserved_requirements"]
+           "suite_checks", "unordered_suite_modules", "unserved_requirements"]
 
 _README_ROW = re.compile(r"^\| ([A-Z]+-\d\d) \| (MUST|SHOULD) \| (.+) \|$", re.MULTILINE)
 
@@ -40,8 +40,9 @@ def readme_catalogue_differences(readme: str) -> list[str]:
               if row[:2] not in {r[:2] for r in listed}]
     if not found and [r[:2] for r in listed] != [e[:2] for e in expected]:
         found.append("README.md lists the requirements in another order than the catalogue")
-    found += [f"README.md's title of {row[0]} is not the catalogue's" for row, want in zip(listed, expected)
-              if row[:2] == want[:2] and row[2] != want[2]]
+    titles = {row[0]: row[2] for row in expected}
+    found += [f"README.md's title of {row[0]} is not the catalogue's" for row in listed
+              if row[0] in titles and row[2] != titles[row[0]]]
     return found
 
 
@@ -60,8 +61,9 @@ def registry_suite_differences() -> list[str]:
     from conformance.spec.registry import CHECKS
 
     registered, defined = {c.key for c in CHECKS}, suite_checks()
-    return ([f"{key} is in the suite but not in conformance/spec/registry.py" for key in sorted(defined - registered)]
-            + [f"{key} is in conformance/spec/registry.py but not in the suite" for key in sorted(registered - defined)])
+    unregistered, missing = sorted(defined - registered), sorted(registered - defined)
+    return ([f"{key} is in the suite but not in conformance/spec/registry.py" for key in unregistered]
+            + [f"{key} is in conformance/spec/registry.py but not in the suite" for key in missing])
 
 
 def unserved_requirements() -> list[str]:
@@ -83,10 +85,18 @@ def self_marking_modules() -> list[str]:
             if "mark.requirement" in m.read_text(encoding="utf-8")]
 
 
+def unordered_suite_modules() -> list[str]:
+    """Suite modules the plugin's order does not name (they would run last, after the data-hungry ones)."""
+    from conformance.run.collection import MODULE_ORDER
+
+    return [f"{m.stem} is not in MODULE_ORDER of conformance/run/collection.py" for m in
+            sorted(_suite_dir().glob("test_*.py")) if m.stem not in MODULE_ORDER]
+
+
 def differences(readme: str) -> list[str]:
-    """Every disagreement of the catalogue, the registry, the suite and the README."""
+    """Every disagreement of the catalogue, the registry, the suite, the plugin's order and the README."""
     return (readme_catalogue_differences(readme) + registry_suite_differences() + unserved_requirements()
-            + self_marking_modules())
+            + self_marking_modules() + unordered_suite_modules())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,15 @@ def test_the_catalogue_table_is_the_catalogue():
     assert readme_catalogue_differences(README) == []
 
 
+def test_the_table_check_sees_a_changed_title_and_a_changed_order():
+    auth, user = (re.search(rf"^\| {i} \|.*\|\n", README, re.MULTILINE).group(0) for i in ("AUTH-01", "USER-01"))
+    retitled = README.replace(auth, auth.replace("answered 401", "answered 403"))
+    assert readme_catalogue_differences(retitled) == ["README.md's title of AUTH-01 is not the catalogue's"]
+    swapped = README.replace(auth + user, user + auth)
+    assert readme_catalogue_differences(swapped) == ["README.md lists the requirements in another order than the "
+                                                      "catalogue"]
+
+
 def test_ci_runs_the_readme_test_command():
     blocks = re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
     test_command = blocks[1].strip().split("&& ", 1)[1]  # after the system package step

@@ -1,8 +1,8 @@
 """ARCHITECTURE.md's recipe "Add a requirement", walked in a copy of the package.
 
 A throwaway requirement (RECIPE-01) is added to a copy of ``conformance/`` and README.md by the
-recipe's steps, each a literal edit of the file the recipe names; then, in a subprocess that imports
-the copy, the project's own agreement checks (``tests/agreement.py``, the same functions
+recipe's steps 1 to 3, each a literal edit of the file the recipe names; then, in a subprocess that
+imports the copy, the project's own agreement checks (``tests/agreement.py``, the same functions
 ``test_readme.py`` and ``test_registry.py`` call) find nothing to complain of, and ``python -m
 conformance requirements`` lists the new id with its check. The recipe with a step left out is caught
 by the same checks, by name. What the recipe says of faults and self-tests costs whole suite runs:
@@ -43,7 +43,7 @@ def first_page_violations(exchange: Exchange) -> list[Violation]:
         return []
     return [violation(Req.RECIPE_01, f"the first page was answered {exchange.status_code}", exchange)]
 '''
-SUITE_MODULE = '''"""RECIPE-01: the first page is answered (a throwaway of tests/unit/test_recipe_add_requirement.py)."""
+SUITE_MODULE = '''"""RECIPE-01: the first page is answered (a throwaway of test_recipe_add_requirement.py)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,15 @@ def _step_check(copy: Path) -> None:
     (copy / "conformance" / "suite" / "test_recipe.py").write_text(SUITE_MODULE, encoding="utf-8")
 
 
+def _step_order(copy: Path) -> None:
+    """2. A new suite module: its name in ``MODULE_ORDER`` (``conformance/run/collection.py``), before
+    ``test_data``: it needs no test data of its own."""
+    path = copy / "conformance" / "run" / "collection.py"
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"test_data")') == 1, "MODULE_ORDER no longer ends with test_data: the recipe is stale"
+    path.write_text(text.replace('"test_data")', '"test_recipe", "test_data")'), encoding="utf-8")
+
+
 def _step_registry(copy: Path) -> None:
     """3. ``conformance/spec/registry.py``: one ``Check(...)`` line."""
     path = copy / "conformance" / "spec" / "registry.py"
@@ -99,7 +108,8 @@ def _step_registry(copy: Path) -> None:
     path.write_text(_insert_before_close(path.read_text(encoding="utf-8"), "CHECKS: tuple", line), encoding="utf-8")
 
 
-STEPS = {"catalogue": _step_catalogue, "readme": _step_readme, "check": _step_check, "registry": _step_registry}
+STEPS = {"catalogue": _step_catalogue, "readme": _step_readme, "check": _step_check, "order": _step_order,
+         "registry": _step_registry}
 
 
 def _copy_with(tmp_path: Path, steps: list[str]) -> Path:
@@ -145,6 +155,7 @@ def test_the_recipe_followed_leaves_catalogue_registry_and_readme_agreeing(tmp_p
     ("registry", [f"{CHECK} is in the suite but not in conformance/spec/registry.py",
                   "RECIPE-01 is served by no check of conformance/spec/registry.py"]),
     ("readme", ["the catalogue has RECIPE-01 (SHOULD), README.md does not list it"]),
+    ("order", ["test_recipe is not in MODULE_ORDER of conformance/run/collection.py"]),
 ])
 def test_the_recipe_with_a_step_left_out_is_caught(tmp_path, left_out, caught):
     copy = _copy_with(tmp_path, [step for step in STEPS if step != left_out])
