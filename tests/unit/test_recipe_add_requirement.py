@@ -160,3 +160,30 @@ def test_the_recipe_followed_leaves_catalogue_registry_and_readme_agreeing(tmp_p
 def test_the_recipe_with_a_step_left_out_is_caught(tmp_path, left_out, caught):
     copy = _copy_with(tmp_path, [step for step in STEPS if step != left_out])
     assert _differences(copy) == caught
+
+
+@pytest.mark.slow  # a narrowed run of the copy's suite: it starts the bundled reference server
+def test_the_new_check_runs_and_judges_its_requirement(tmp_path):
+    """The chain the agreement checks stand for: the plugin marks the check from the copy's registry,
+    the executor runs it, its violations (none: the reference conforms) judge RECIPE-01 in the reports."""
+    copy = _copy_with(tmp_path, list(STEPS))
+    reports = tmp_path / "reports"
+    done = _in_copy(copy, "-m", "conformance", "run", "--seed", "1", "--report-dir", str(reports), "--", "-k",
+                    "RECIPE-01")
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    status = {r["id"]: r["status"] for r in summary["requirements"]}
+    assert status["RECIPE-01"] == "passed", summary
+    ran = [(c["check_id"], c["outcome"], c["requirements"]) for c in summary["checks"]
+           if not c["check_id"].startswith("crosscut::")]
+    assert ran == [("suite/test_recipe.py::test_the_first_page_is_answered", "passed", ["RECIPE-01"])], ran
+
+
+@pytest.mark.slow  # as above: the CLI resolves the target before pytest collects
+def test_an_unregistered_check_stops_the_run_at_collection(tmp_path):
+    copy = _copy_with(tmp_path, [step for step in STEPS if step != "registry"])
+    done = _in_copy(copy, "-m", "conformance", "run", "--report-dir", str(tmp_path / "reports"), "--", "-k",
+                    "RECIPE-01")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "suite/test_recipe.py::test_the_first_page_is_answered: not in conformance/spec/registry.py" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
