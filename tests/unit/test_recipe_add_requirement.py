@@ -3,8 +3,8 @@
 A throwaway requirement (RECIPE-01) is added to a copy of ``conformance/`` and README.md by the
 recipe's steps 1 to 3, each a literal edit of the file the recipe names; then, in a subprocess that
 imports the copy, the project's own agreement checks (``tests/agreement.py``, the same functions
-``test_readme.py``, ``test_registry.py`` and ``test_plugin_modules.py`` call) find nothing to complain of, and ``python -m
-conformance requirements`` lists the new id with its check; a run of the copy narrowed to RECIPE-01
+``test_readme.py``, ``test_registry.py`` and ``test_plugin_modules.py`` call) find nothing to
+complain of, and ``python -m conformance requirements`` lists the new id with its check; a run of the copy narrowed to RECIPE-01
 (``slow``: it starts the bundled reference server) judges it. The recipe with a step left out is
 caught by the same checks, by name, and an unregistered check stops the copy's run at collection.
 What the recipe says of faults and self-tests costs whole suite runs: those steps are held by
