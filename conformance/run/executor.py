@@ -17,7 +17,7 @@ sequence) and returns the oracle's violations. Independent probes are sent at on
 - **the undecidable case**: a probe that raises Inconclusive is counted; a check none of whose probes
   decided anything ends inconclusive (skipped, with the reason);
 - **a crash in a check**: whatever it raised (with its traceback) is the check's outcome ``error``,
-  never a failure of the target (see ``plugin._check_result``).
+  never a failure of the target (see ``attribution.check_result``).
 
 pytest still reports every check: its call waits for the job and raises what the job raised.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -118,8 +118,9 @@ class Contract:
         return SortRule.field(value) in self.item_properties
 
 
-def load_contract(path: str | Path | None = None) -> Contract:
-    """Read the spec at ``path`` (default: the bundled seed spec); UsageError says what is wrong."""
+def load_contract(path: str | Path | None = None, operation: ListOperation = LIST_OPERATION) -> Contract:
+    """Read the spec at ``path`` (default: the bundled seed spec) for the list ``operation`` names (its path
+    and its parameters); UsageError says what is wrong."""
     spec_path = Path(path) if path is not None else bundled_spec_path()
     try:
         raw = spec_path.read_bytes()
@@ -128,12 +129,13 @@ def load_contract(path: str | Path | None = None) -> Contract:
     document = _parse(raw, spec_path)
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
         raise UsageError(f"the spec {str(spec_path)!r} is not an OpenAPI 3.x document (no 'openapi: 3.x' key)")
-    operation = (document.get("paths") or {}).get(OPERATION_PATH, {})
-    operation = operation.get("get") if isinstance(operation, dict) else None
-    if not isinstance(operation, dict):
-        raise UsageError(f"the spec {str(spec_path)!r} has no GET {OPERATION_PATH} operation")
+    op = operation  # the names; ``spec_operation`` is what the spec says of it
+    path_item = (document.get("paths") or {}).get(op.path, {})
+    spec_operation = path_item.get(op.method.lower()) if isinstance(path_item, dict) else None
+    if not isinstance(spec_operation, dict):
+        raise UsageError(f"the spec {str(spec_path)!r} has no {op.method} {op.path} operation")
     resolver = _Resolver(document, spec_path)
-    params = _parameters(operation, document, resolver)
+    params = _parameters(spec_operation, path_item, resolver)
     info = document.get("info") or {}
     return Contract(
         spec=SpecInfo(
@@ -143,13 +145,13 @@ def load_contract(path: str | Path | None = None) -> Contract:
             version=str(info.get("version", "")),
         ),
         document=document,
-        user_required=bool(params.get("user", {}).get("required", False)),
-        limit=_limit_rule(params.get("limit", {}).get("schema", {})),
-        sort=_sort_rule(params.get("sort_by", {}).get("schema", {})),
-        last_id_format=_last_id_format(params.get("last_id", {}).get("schema", {}), operation, resolver),
-        response_schema=_response_schema(operation, resolver, spec_path),
+        user_required=bool(params.get(op.user, {}).get("required", False)),
+        limit=_limit_rule(params.get(op.limit, {}).get("schema", {})),
+        sort=_sort_rule(params.get(op.sort, {}).get("schema", {})),
+        last_id_format=_last_id_format(params.get(op.cursor, {}).get("schema", {}), spec_operation, resolver),
+        response_schema=_response_schema(spec_operation, resolver, spec_path, op),
         openapi_version=str(document["openapi"]),
-        operation=ListOperation(user_max_length=_int_or_none(params.get("user", {}).get("schema", {}).get(
+        operation=replace(op, user_max_length=_int_or_none(params.get(op.user, {}).get("schema", {}).get(
             "maxLength"))),
     )
 
@@ -209,9 +211,8 @@ class _Resolver:
         return node
 
 
-def _parameters(operation: dict[str, Any], document: dict[str, Any], resolver: _Resolver) -> dict[str, Any]:
+def _parameters(operation: dict[str, Any], path_item: dict[str, Any], resolver: _Resolver) -> dict[str, Any]:
     """Query parameters by name, path-level ones overridden by the operation's."""
-    path_item = document["paths"][OPERATION_PATH]
     found: dict[str, Any] = {}
     for source in (path_item.get("parameters") or [], operation.get("parameters") or []):
         for param in source:
@@ -270,8 +271,8 @@ def _success_schema(operation: dict[str, Any], resolver: _Resolver) -> dict[str,
     return {}
 
 
-def _response_schema(operation: dict[str, Any], resolver: _Resolver, path: Path) -> dict[str, Any]:
+def _response_schema(operation: dict[str, Any], resolver: _Resolver, path: Path, op: ListOperation) -> dict[str, Any]:
     schema = _success_schema(operation, resolver)
     if not schema:
-        raise UsageError(f"the spec {str(path)!r} documents no application/json 200 response for GET {OPERATION_PATH}")
+        raise UsageError(f"the spec {str(path)!r} documents no application/json 200 response for {op.method} {op.path}")
     return schema

@@ -5,17 +5,23 @@ from __future__ import annotations
 import re
 
 from conformance.config.options import RUN_OPTIONS
-from conformance.spec.catalogue import REQUIREMENTS
 from conftest import ROOT
+from tests.agreement import readme_catalogue_differences
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_catalogue_table_is_the_catalogue():
-    rows = re.findall(r"^\| ([A-Z]+-\d\d) \| (MUST|SHOULD) \| (.+) \|$", README, re.MULTILINE)
-    assert [(i, lvl) for i, lvl, _ in rows] == [(r.id, r.level.value) for r in REQUIREMENTS]
-    for (_, _, text), requirement in zip(rows, REQUIREMENTS, strict=True):
-        assert text == requirement.title
+    assert readme_catalogue_differences(README) == []
+
+
+def test_the_table_check_sees_a_changed_title_and_a_changed_order():
+    auth, user = (re.search(rf"^\| {i} \|.*\|\n", README, re.MULTILINE).group(0) for i in ("AUTH-01", "USER-01"))
+    retitled = README.replace(auth, auth.replace("answered 401", "answered 403"))
+    assert readme_catalogue_differences(retitled) == ["README.md's title of AUTH-01 is not the catalogue's"]
+    swapped = README.replace(auth + user, user + auth)
+    assert readme_catalogue_differences(swapped) == ["README.md lists the requirements in another order than the "
+                                                      "catalogue"]
 
 
 def test_ci_runs_the_readme_test_command():
