@@ -9,6 +9,7 @@ from conformance.model.results import CheckResult, Violation
 from conformance.model.verdict import judge
 from conformance.oracles import Inconclusive
 from conformance.oracles.rejection import rejection_violations
+from conformance.spec.catalogue import Req
 from conformance.suite.strategies import USER_PROBE_STEM, odd_users
 
 from .conftest import exchange
@@ -17,13 +18,13 @@ from .conftest import exchange
 @pytest.mark.parametrize("status", [500, 503, 429])
 def test_a_server_error_or_lasting_throttle_decides_no_rejection(status):
     with pytest.raises(Inconclusive):
-        rejection_violations(exchange(status, {"message": "busy"}), "LIMIT-02", "limit=0 is out of range")
+        rejection_violations(exchange(status, {"message": "busy"}), Req.LIMIT_02, "limit=0 is out of range")
 
 
 def test_a_4xx_is_a_rejection_and_a_200_is_not():
-    assert rejection_violations(exchange(400, {"code": "invalid_param"}), "LIMIT-02", "why") == []
-    (found,) = rejection_violations(exchange(200, {"data": [{"id": "c1"}]}), "LIMIT-02", "why")
-    assert found.requirement == "LIMIT-02"
+    assert rejection_violations(exchange(400, {"code": "invalid_param"}), Req.LIMIT_02, "why") == []
+    (found,) = rejection_violations(exchange(200, {"data": [{"id": "c1"}]}), Req.LIMIT_02, "why")
+    assert found.requirement == Req.LIMIT_02
 
 
 def test_odd_users_cover_the_lengths_and_characters_that_break_backends():
@@ -48,12 +49,12 @@ def test_special_users_own_data_and_their_near_misses_are_probes():
 
 
 def test_generated_evidence_comes_after_the_suites_own_probes():
-    generated = CheckResult("suite/test_generated.py::test_generated_requests[negative]", "g", ("USER-01",), "failed",
-                            [Violation("USER-01", "schemathesis noise")])
-    plain = CheckResult("suite/test_rejections.py::test_a_missing_required_user_is_refused", "p", ("USER-01",),
-                        "failed", [Violation("USER-01", "the plain request")])
+    generated = CheckResult("suite/test_generated.py::test_generated_requests[negative]", "g", (Req.USER_01,), "failed",
+                            [Violation(Req.USER_01, "schemathesis noise")])
+    plain = CheckResult("suite/test_rejections.py::test_a_missing_required_user_is_refused", "p", (Req.USER_01,),
+                        "failed", [Violation(Req.USER_01, "the plain request")])
     statuses, _ = judge([generated, plain])
-    (user_01,) = [s for s in statuses if s.id == "USER-01"]
+    (user_01,) = [s for s in statuses if s.id == Req.USER_01]
     assert user_01.evidence[0]["message"] == "the plain request"
 
 
@@ -90,8 +91,8 @@ def test_a_persistent_5xx_is_blamed_where_the_requirement_forbids_5xx():
     from conformance.suite.probes import SERVER_ERROR_TRIES, refused
 
     send, sent = _sender(*[500] * SERVER_ERROR_TRIES)
-    (found,) = refused(send, "PAGE-03", "last_id names nothing")
-    assert found.requirement == "PAGE-03" and f"each of {SERVER_ERROR_TRIES} tries" in found.message
+    (found,) = refused(send, Req.PAGE_03, "last_id names nothing")
+    assert found.requirement == Req.PAGE_03 and f"each of {SERVER_ERROR_TRIES} tries" in found.message
     assert len(sent) == SERVER_ERROR_TRIES
 
 
@@ -99,7 +100,7 @@ def test_a_passing_5xx_is_retried_and_the_real_answer_judged():
     from conformance.suite.probes import refused
 
     send, sent = _sender(503, 404)
-    assert refused(send, "PAGE-03", "last_id names nothing") == [] and len(sent) == 2
+    assert refused(send, Req.PAGE_03, "last_id names nothing") == [] and len(sent) == 2
 
 
 def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx():
@@ -107,7 +108,7 @@ def test_a_5xx_is_not_retried_nor_blamed_where_the_requirement_does_not_name_5xx
 
     send, sent = _sender(500, 500)
     with pytest.raises(Inconclusive):
-        refused(send, "SORT-03", "sort_by is outside the enum")
+        refused(send, Req.SORT_03, "sort_by is outside the enum")
     assert len(sent) == 1
 
 
@@ -140,7 +141,7 @@ def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
 
 
 def _skipped(owners, reason="inconclusive: a server error (see ROBUST-01)"):
-    return CheckResult("t::x", "PAGE-01 x", ("PAGE-01",), "skipped", reason=reason, inconclusive_owners=owners)
+    return CheckResult("t::x", "PAGE-01 x", (Req.PAGE_01,), "skipped", reason=reason, inconclusive_owners=owners)
 
 
 def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
@@ -148,9 +149,9 @@ def test_an_inconclusive_check_whose_owner_did_not_fail_is_an_internal_error():
     from conformance.spec.catalogue import Req
 
     (check,) = settle_inconclusive([_skipped((Req.SCHEMA_01,))])
-    assert check.outcome == "error" and "SCHEMA-01" in check.reason
-    failing = CheckResult("crosscut::SCHEMA-01", "SCHEMA-01", ("SCHEMA-01",), "failed",
-                          violations=[Violation("SCHEMA-01", "data: null")])
+    assert check.outcome == "error" and Req.SCHEMA_01 in check.reason
+    failing = CheckResult("crosscut::SCHEMA-01", Req.SCHEMA_01, (Req.SCHEMA_01,), "failed",
+                          violations=[Violation(Req.SCHEMA_01, "data: null")])
     kept, _ = settle_inconclusive([_skipped((Req.SCHEMA_01, Req.SCHEMA_02)), failing])
     assert kept.outcome == "skipped"
     (plain,) = settle_inconclusive([_skipped(())])  # no owner named: a plain skip
@@ -162,7 +163,7 @@ def test_inconclusive_owners_are_typed_and_travel_with_the_check():
 
     assert Inconclusive("x", Req.ROBUST_01).owners == (Req.ROBUST_01,) and Inconclusive("x").owners == ()
     with pytest.raises(Inconclusive) as raised:
-        rejection_violations(exchange(503, {"message": "busy"}), "LIMIT-02", "limit=0 is out of range")
+        rejection_violations(exchange(503, {"message": "busy"}), Req.LIMIT_02, "limit=0 is out of range")
     assert raised.value.owners == (Req.ROBUST_01,)
     check = _skipped((Req.ROBUST_01,))
     assert CheckResult.from_dict(check.to_dict()) == check

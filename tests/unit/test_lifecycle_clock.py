@@ -10,6 +10,7 @@ import pytest
 from conformance.data.clock import SecondClock
 from conformance.http.api import conversation_id_of
 from conformance.model.exchange import Exchange
+from conformance.spec.catalogue import Req
 from conformance.suite.lifecycle.story import Story
 
 
@@ -128,7 +129,7 @@ def test_the_story_numbers_steps_with_curl_commands_and_the_seed():
     later = story.begin("rename it in a later second")
     later.waited_s = 0.6
     later.exchanges.append(_answer(b'{"updated_at": 5}'))
-    text = story.render(seed=42, failed="DATA-02")
+    text = story.render(seed=42, failed=Req.DATA_02)
     assert text.startswith("Falsifying example") and "--seed 42" in text and "DATA-02 at step 2" in text
     assert "  1. create a conversation" in text and "  2. rename it in a later second (after waiting 0.60 s" in text
     assert text.count("curl -sS -X POST") == 2 and '"Authorization: Bearer ${DIFY_API_KEY}"' in text

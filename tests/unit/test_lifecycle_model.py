@@ -9,6 +9,7 @@ from conformance.oracles.lifecycle import claims_more, judge_page, judge_pending
 from conformance.oracles.lifecycle_model import LifecycleModel
 from conformance.oracles.page import parse_page
 from conformance.oracles.walk import Walk
+from conformance.spec.catalogue import Req
 
 from .conftest import exchange, item
 
@@ -66,36 +67,36 @@ def test_a_full_page_with_more_left_needs_has_more(model):
     prediction = model.predict(A, sort_value="-created_at", limit=2)
     assert judge_page(prediction, answer(listed(model, A, "a4", "a3"), has_more=True, limit=2)) == []
     wrong = judge_page(prediction, answer(listed(model, A, "a4", "a3"), has_more=False, limit=2))
-    assert ids_of(wrong) == ["PAGE-02"]
+    assert ids_of(wrong) == [Req.PAGE_02]
 
 
 def test_has_more_counting_a_deleted_conversation_is_page_02(model):
     prediction = model.predict(A, sort_value="-updated_at", limit=4)
     found = judge_page(prediction, answer(listed(model, A, "a2", "a4", "a1", "a3"), has_more=True, limit=4))
-    assert ids_of(found) == ["PAGE-02"] and claims_more(found[0]) and "1 deleted" in found[0].message
+    assert ids_of(found) == [Req.PAGE_02] and claims_more(found[0]) and "1 deleted" in found[0].message
 
 
 def test_a_deleted_conversation_listed_is_data_01_and_nothing_else(model):
     prediction = model.predict(A, sort_value="-created_at", limit=20)
     page = listed(model, A, "a4", "a1", "a2", "a3") + [item("a5", 102)]
-    assert ids_of(judge_page(prediction, answer(page))) == ["DATA-01", "SORT-01"]  # a5 (102) also breaks order
+    assert ids_of(judge_page(prediction, answer(page))) == [Req.DATA_01, Req.SORT_01]  # a5 (102) also breaks order
     assert ids_of(judge_page(prediction, answer([item("a5", 102)] + listed(model, A, "a4", "a1", "a2", "a3")))) == [
-        "DATA-01"]
+        Req.DATA_01]
 
 
 def test_a_missing_conversation_on_the_first_page_is_data_01(model):
     prediction = model.predict(A, sort_value="-created_at", limit=20)
-    assert ids_of(judge_page(prediction, answer([]))) == ["DATA-01"]  # e.g. a user whose list is never found
-    assert ids_of(judge_page(prediction, answer(listed(model, A, "a4", "a1", "a3")))) == ["DATA-01"]
+    assert ids_of(judge_page(prediction, answer([]))) == [Req.DATA_01]  # e.g. a user whose list is never found
+    assert ids_of(judge_page(prediction, answer(listed(model, A, "a4", "a1", "a3")))) == [Req.DATA_01]
 
 
 def test_a_gap_after_a_cursor_is_page_01(model):
     prediction = model.predict(A, sort_value="-updated_at", limit=1, cursor="a2")
     assert judge_page(prediction, answer(listed(model, A, "a4"), has_more=True, limit=1)) == []
     skipped = judge_page(prediction, answer(listed(model, A, "a1"), has_more=True, limit=1))
-    assert ids_of(skipped) == ["PAGE-01"]
+    assert ids_of(skipped) == [Req.PAGE_01]
     again = judge_page(prediction, answer(listed(model, A, "a2"), has_more=True, limit=1))
-    assert ids_of(again) == ["PAGE-01"]
+    assert ids_of(again) == [Req.PAGE_01]
 
 
 def test_after_the_last_item_nothing_follows(model):
@@ -108,10 +109,10 @@ def test_after_the_last_item_nothing_follows(model):
     one = model.predict(A, sort_value="-created_at", limit=1, cursor="a3")
     assert judge_page(one, answer(listed(model, A, "a1"), has_more=True, limit=1)) == []
     assert judge_page(one, answer(listed(model, A, "a1"), has_more=False, limit=1)) == []
-    assert ids_of(judge_page(last, answer(listed(model, A, "a1", "a2"), has_more=True, limit=2))) == ["PAGE-02"]
+    assert ids_of(judge_page(last, answer(listed(model, A, "a1", "a2"), has_more=True, limit=2))) == [Req.PAGE_02]
 
 
-@pytest.mark.parametrize("status, expected", [(404, []), (400, []), (200, ["PAGE-03"]), (500, [])])
+@pytest.mark.parametrize("status, expected", [(404, []), (400, []), (200, [Req.PAGE_03]), (500, [])])
 def test_a_deleted_cursor_must_be_refused(model, status, expected):
     prediction = model.predict(A, sort_value="-updated_at", limit=20, cursor="a5")
     assert prediction.cursor_state == "deleted"
@@ -122,34 +123,34 @@ def test_a_deleted_cursor_must_be_refused(model, status, expected):
 def test_another_users_cursor_serving_their_data_is_user_02(model):
     prediction = model.predict(B, sort_value="-updated_at", limit=20, cursor="a4")
     assert prediction.cursor_state == "foreign"
-    assert ids_of(judge_page(prediction, answer(listed(model, A, "a1", "a3")))) == ["USER-02"]
-    assert ids_of(judge_page(prediction, answer([]))) == ["PAGE-03"]
+    assert ids_of(judge_page(prediction, answer(listed(model, A, "a1", "a3")))) == [Req.USER_02]
+    assert ids_of(judge_page(prediction, answer([]))) == [Req.PAGE_03]
 
 
 def test_another_users_item_is_user_02(model):
     prediction = model.predict(B, sort_value="-updated_at", limit=20)
-    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1") + [item("a1", 100)]))) == ["USER-02"]
-    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1") + [item("zz", 90)]))) == ["USER-02"]
+    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1") + [item("a1", 100)]))) == [Req.USER_02]
+    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1") + [item("zz", 90)]))) == [Req.USER_02]
 
 
 def test_the_response_limit_must_be_the_limit_in_effect(model):
     prediction = model.predict(B, sort_value="-updated_at", limit=7)
-    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1"), limit=1))) == ["LIMIT-04"]
+    assert ids_of(judge_page(prediction, answer(listed(model, B, "b1"), limit=1))) == [Req.LIMIT_04]
     default = model.predict(B, sort_value="-updated_at", limit=20, limit_explicit=False)
     # One item, nothing after it: limit=1 may be a true other default (LIMIT-03) or a count (LIMIT-04).
     assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=1))) == []
-    assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=0))) == ["LIMIT-04"]
+    assert ids_of(judge_page(default, answer(listed(model, B, "b1"), limit=0))) == [Req.LIMIT_04]
     # Two of A's four served with more to come: the size the target serves, said truthfully, is another default.
     full = model.predict(A, sort_value="-updated_at", limit=20, limit_explicit=False)
-    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=2))) == ["LIMIT-03",
-                                                                                                       "LIMIT-03"]
-    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=3))) == ["LIMIT-03",
-                                                                                                       "LIMIT-04"]
+    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=2))) == [Req.LIMIT_03,
+                                                                                                       Req.LIMIT_03]
+    assert ids_of(judge_page(full, answer(listed(model, A, "a2", "a4"), has_more=True, limit=3))) == [Req.LIMIT_03,
+                                                                                                       Req.LIMIT_04]
 
 
 def test_order_against_the_displayed_values_is_sort_01(model):
     prediction = model.predict(A, sort_value="created_at", limit=20)
-    assert ids_of(judge_page(prediction, answer(listed(model, A, "a4", "a1", "a2", "a3")))) == ["SORT-01"]
+    assert ids_of(judge_page(prediction, answer(listed(model, A, "a4", "a1", "a2", "a3")))) == [Req.SORT_01]
 
 
 def test_a_rename_in_a_later_second_must_advance_updated_at(model):
@@ -158,9 +159,9 @@ def test_a_rename_in_a_later_second_must_advance_updated_at(model):
     stale = answer([item("a2", 100, 105), item("a4", 101, 101), item("a1", 100), item("a3", 100)], limit=20)
     model.learn(A, parse_page(stale).items)
     prediction = model.predict(A, sort_value="-updated_at", limit=20)
-    assert ids_of(judge_pending(pending, prediction, stale)) == ["DATA-02"]
+    assert ids_of(judge_pending(pending, prediction, stale)) == [Req.DATA_02]
     same_second = answer([item("a4", 101, 105), item("a2", 100, 105)], limit=20)
-    assert ids_of(judge_pending(pending, prediction, same_second)) == ["DATA-02"]  # strict: 105 is not later
+    assert ids_of(judge_pending(pending, prediction, same_second)) == [Req.DATA_02]  # strict: 105 is not later
     moved = answer([item("a4", 101, 106), item("a2", 100, 105), item("a1", 100), item("a3", 100)], limit=20)
     assert judge_pending(pending, prediction, moved) == []
     model.learn(A, parse_page(moved).items)
@@ -171,7 +172,7 @@ def test_a_rename_in_the_same_second_may_tie_but_not_go_back(model):
     pending = model.touched("a4", "rename", strict=False)
     prediction = model.predict(A, sort_value="-updated_at", limit=20)
     assert judge_pending(pending, prediction, answer([item("a4", 101, 105), item("a2", 100, 105)])) == []
-    assert ids_of(judge_pending(pending, prediction, answer([item("a4", 101, 101)]))) == ["DATA-02"]
+    assert ids_of(judge_pending(pending, prediction, answer([item("a4", 101, 101)]))) == [Req.DATA_02]
     # A second of slack without a wait: creations and updates may be dated by two clocks.
     assert judge_pending(pending, prediction, answer([item("a4", 101, 104)])) == []
 
@@ -180,7 +181,7 @@ def test_a_created_conversation_missing_after_the_create_is_data_01(model):
     pending = model.created(A, "a6", strict=False)
     prediction = model.predict(A, sort_value="-updated_at", limit=20)
     assert "a6" in prediction.uncertain
-    assert ids_of(judge_pending(pending, prediction, answer(listed(model, A, "a2", "a4", "a1", "a3")))) == ["DATA-01"]
+    assert ids_of(judge_pending(pending, prediction, answer(listed(model, A, "a2", "a4", "a1", "a3")))) == [Req.DATA_01]
     # An unplaced conversation: the page's extent is not judged (only its items).
     assert judge_page(prediction, answer(listed(model, A, "a2", "a4", "a1", "a3"))) == []
 
@@ -199,7 +200,7 @@ def test_a_clean_walk_with_ties_passes_and_a_repeat_across_pages_is_page_01(mode
     # Page 2 after a4 repeats a1 across the tie boundary: the cursor does not keep the tie order.
     bad = _walk(model, (listed(model, A, "a2", "a4"), True), (listed(model, A, "a1", "a3"), False),
                 (listed(model, A, "a1"), False), ([], False))
-    assert ids_of(judge_walk(bad, predict)) == ["PAGE-01"]
+    assert ids_of(judge_walk(bad, predict)) == [Req.PAGE_01]
 
 
 def test_a_walk_that_meets_a_deleted_conversation_blames_data_01_not_has_more(model):
@@ -208,11 +209,11 @@ def test_a_walk_that_meets_a_deleted_conversation_blames_data_01_not_has_more(mo
 
     walk = _walk(model, (listed(model, A, "a1", "a2", "a3", "a4"), True), ([item("a5", 102)], False), ([], False),
                  limit=4, sort="created_at")
-    assert ids_of(judge_walk(walk, predict)) == ["DATA-01"]
+    assert ids_of(judge_walk(walk, predict)) == [Req.DATA_01]
 
 
 def test_the_same_request_must_return_the_same_body():
     one = answer([item("x", 1), item("y", 1)])
     assert judge_repeat(one, answer([item("x", 1), item("y", 1)]), "w") == []
-    assert ids_of(judge_repeat(one, answer([item("y", 1), item("x", 1)]), "w")) == ["STABLE-01"]
+    assert ids_of(judge_repeat(one, answer([item("y", 1), item("x", 1)]), "w")) == [Req.STABLE_01]
     assert judge_repeat(one, exchange(503, {"code": "x"}), "w") == []

@@ -70,9 +70,9 @@ CHUNKS = [ITEMS[0:3], ITEMS[3:6], ITEMS[6:7], []]
 
 @pytest.mark.parametrize(("echoes", "explicit", "expected"), [
     ([3, 3, 3, 3], False, []),
-    ([3, 3, 1, 0], False, ["LIMIT-04"]),  # a count of the items, not the default in effect
-    ([3, 3, 1, 0], True, ["LIMIT-04"]),
-    ([3, 9, 3, 3], True, ["LIMIT-04"]),
+    ([3, 3, 1, 0], False, [Req.LIMIT_04]),  # a count of the items, not the default in effect
+    ([3, 3, 1, 0], True, [Req.LIMIT_04]),
+    ([3, 9, 3, 3], True, [Req.LIMIT_04]),
 ])
 def test_walks_and_windows_judge_the_echo_alike(echoes, explicit, expected):
     walk = _default_walk(CHUNKS, echoes, explicit=explicit)
@@ -88,16 +88,16 @@ def test_the_lifecycle_judges_the_echo_by_the_same_rule():
     default = model.predict("u", sort_value="-created_at", limit=3, limit_explicit=False)
     # Three of four with more to come: the echo must say the 3 served; a count of 3 is right.
     assert judge_page(default, listing(ITEMS[:3], limit=3, has_more=True)) == []
-    assert requirements(judge_page(default, listing(ITEMS[:3], limit=2, has_more=True))) == ["LIMIT-04"]
+    assert requirements(judge_page(default, listing(ITEMS[:3], limit=2, has_more=True))) == [Req.LIMIT_04]
     explicit = model.predict("u", sort_value="-created_at", limit=5)
-    assert requirements(judge_page(explicit, listing(ITEMS[:4], limit=4))) == ["LIMIT-04"]
+    assert requirements(judge_page(explicit, listing(ITEMS[:4], limit=4))) == [Req.LIMIT_04]
     assert judge_page(explicit, listing(ITEMS[:4], limit=5)) == []
 
 
 def test_a_first_page_at_a_limit_is_served_exactly_and_echoed():
     assert first_page_violations(listing(ITEMS[:5], limit=5), limit=5, limit_explicit=True, total=7) == []
     assert requirements(first_page_violations(listing(ITEMS[:4], limit=5), limit=5, limit_explicit=True,
-                                              total=7)) == ["LIMIT-01"]
+                                              total=7)) == [Req.LIMIT_01]
     (echo,) = first_page_violations(listing(ITEMS[:5], limit=4), limit=5, limit_explicit=True, total=7)
     assert echo.requirement == Req.LIMIT_04 and "limit=4" in echo.message
     assert first_page_violations(listing(ITEMS, limit=9), limit=9, limit_explicit=True, total=7) == []
@@ -106,7 +106,7 @@ def test_a_first_page_at_a_limit_is_served_exactly_and_echoed():
 
 def test_an_in_range_limit_refused_is_limit_01_and_a_throttle_decides_nothing():
     refused = exchange(400, {"code": "invalid_param"})
-    assert requirements(first_page_violations(refused, limit=5, limit_explicit=True, total=7)) == ["LIMIT-01"]
+    assert requirements(first_page_violations(refused, limit=5, limit_explicit=True, total=7)) == [Req.LIMIT_01]
     with pytest.raises(Inconclusive):
         first_page_violations(exchange(429, {"code": "too_many"}), limit=5, limit_explicit=True, total=7)
     with pytest.raises(Inconclusive) as error:
@@ -118,12 +118,12 @@ def test_without_limit_the_default_applies_and_the_echo_follows_the_rule():
     assert first_page_violations(listing(ITEMS[:3], limit=3), limit=3, limit_explicit=False, total=7) == []
     # Another default, said truthfully: the default does not apply (the size and the echo show it).
     other = first_page_violations(listing(ITEMS[:2], limit=2), limit=3, limit_explicit=False, total=7)
-    assert requirements(other) == ["LIMIT-03"]
+    assert requirements(other) == [Req.LIMIT_03]
     assert requirements(first_page_violations(listing(ITEMS[:3], limit=7), limit=3, limit_explicit=False,
-                                              total=7)) == ["LIMIT-04"]
+                                              total=7)) == [Req.LIMIT_04]
     # All of the user's conversations on the page: a count and a true other default look the same.
     assert first_page_violations(listing(ITEMS, limit=7), limit=20, limit_explicit=False, total=7) == []
     assert requirements(first_page_violations(listing(ITEMS, limit=5), limit=20, limit_explicit=False,
-                                              total=7)) == ["LIMIT-04"]
+                                              total=7)) == [Req.LIMIT_04]
     with pytest.raises(Inconclusive):  # a refusal without a limit is no page to judge
         first_page_violations(exchange(400, {"code": "x"}), limit=3, limit_explicit=False, total=7)

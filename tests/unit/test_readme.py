@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from conformance.config.options import RUN_OPTIONS
+from conformance.spec.catalogue import Req
 from conftest import ROOT
 from tests.agreement import readme_catalogue_differences
 
@@ -16,7 +17,7 @@ def test_the_catalogue_table_is_the_catalogue():
 
 
 def test_the_table_check_sees_a_changed_title_and_a_changed_order():
-    auth, user = (re.search(rf"^\| {i} \|.*\|\n", README, re.MULTILINE).group(0) for i in ("AUTH-01", "USER-01"))
+    auth, user = (re.search(rf"^\| {i} \|.*\|\n", README, re.MULTILINE).group(0) for i in (Req.AUTH_01, Req.USER_01))
     retitled = README.replace(auth, auth.replace("answered 401", "answered 403"))
     assert readme_catalogue_differences(retitled) == ["README.md's title of AUTH-01 is not the catalogue's"]
     swapped = README.replace(auth + user, user + auth)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from conformance.spec.catalogue import Req
 from conformance.spec.registry import CROSSCUT, is_generated
 from tests.agreement import registry_suite_differences, self_marking_modules, unserved_requirements
 
@@ -26,8 +27,8 @@ def test_requirements_json_lists_the_checks_of_each_requirement():
     done = subprocess.run([sys.executable, "-m", "conformance", "requirements", "--json"], capture_output=True,
                           text=True, timeout=60, check=True)
     listed = {r["id"]: r["checks"] for r in json.loads(done.stdout)}
-    assert listed["PAGE-01"][:1] == ["test_page::test_walks_at_boundary_limits_visit_every_conversation_once"]
-    assert "crosscut::ROBUST-01" in listed["ROBUST-01"]
+    assert listed[Req.PAGE_01][:1] == ["test_page::test_walks_at_boundary_limits_visit_every_conversation_once"]
+    assert "crosscut::ROBUST-01" in listed[Req.ROBUST_01]
     assert all(listed.values()), listed
 
 

@@ -11,6 +11,7 @@ from conformance.config.settings import build_settings
 from conformance.errors import UsageError
 from conformance.model.results import RequirementStatus
 from conformance.run.replay import load_baseline, replay_exit_status, replay_flags, replay_outcomes, run_options
+from conformance.spec.catalogue import Req
 
 
 def _summary(tmp_path: Path, checks, statuses, **extra) -> Path:
@@ -31,19 +32,19 @@ def _check(check_id, outcome, *requirements):
 
 
 def test_the_failed_checks_are_re_run_and_a_crosscut_failure_brings_its_serving_checks(tmp_path):
-    checks = [_check("suite/test_page.py::test_walk_at_the_default_limit[default-sort]", "failed", "PAGE-01"),
+    checks = [_check("suite/test_page.py::test_walk_at_the_default_limit[default-sort]", "failed", Req.PAGE_01),
               _check("suite/test_sort.py::test_each_sort_value_orders_by_its_field", "passed"),
-              _check("suite/test_data.py::test_a_created_conversation_is_listed_until_deleted", "failed", "DATA-02"),
-              _check("crosscut::SCHEMA-02", "failed", "SCHEMA-02")]
-    baseline = load_baseline(_summary(tmp_path, checks, {"PAGE-01": "failed", "SCHEMA-02": "failed",
-                                                         "DATA-02": "waived", "SORT-01": "passed"}))
-    assert baseline.failed == ["PAGE-01", "SCHEMA-02"]
+              _check("suite/test_data.py::test_a_created_conversation_is_listed_until_deleted", "failed", Req.DATA_02),
+              _check("crosscut::SCHEMA-02", "failed", Req.SCHEMA_02)]
+    baseline = load_baseline(_summary(tmp_path, checks, {Req.PAGE_01: "failed", Req.SCHEMA_02: "failed",
+                                                         Req.DATA_02: "waived", Req.SORT_01: "passed"}))
+    assert baseline.failed == [Req.PAGE_01, Req.SCHEMA_02]
     assert baseline.checks == ("suite/test_page.py::test_walk_at_the_default_limit[default-sort]",
                                "suite/test_schema.py::test_list_responses_match_the_schema")  # serves SCHEMA-02
 
 
 def test_the_replay_runs_with_that_runs_options_its_own_reports_and_no_waivers(tmp_path):
-    baseline = load_baseline(_summary(tmp_path, [], {"PAGE-01": "failed"}))
+    baseline = load_baseline(_summary(tmp_path, [], {Req.PAGE_01: "failed"}))
     flags = replay_flags(baseline, base_url=None, report_dir=None)
     assert flags["base_url"] == "https://dify.example.com/v1" and flags["seed"] == 42 and flags["rate_limit"] == 3.0
     assert flags["report_dir"] == str(tmp_path / "replay") and flags["waivers"] is None
@@ -62,7 +63,7 @@ def test_recorded_options_round_trip_and_hold_no_key(tmp_path):
     recorded = run_options(settings)
     assert "app-secret" not in json.dumps(recorded) and "app-other" not in json.dumps(recorded)
     assert recorded["other_api_key_given"] is True and recorded["insecure"] is True
-    _summary(tmp_path, [], {"PAGE-01": "failed"})
+    _summary(tmp_path, [], {Req.PAGE_01: "failed"})
     summary = json.loads((tmp_path / "summary.json").read_text())
     summary["options"] = recorded
     (tmp_path / "summary.json").write_text(json.dumps(summary))
@@ -84,26 +85,26 @@ def _status(rid, status, level="MUST"):
 
 
 def test_outcomes_fixed_still_failing_not_judged_and_new():
-    before = {"PAGE-01": "failed", "LIMIT-01": "failed", "APP-01": "failed", "SORT-01": "passed",
-              "DATA-02": "waived"}
-    now = [_status("PAGE-01", "passed"), _status("LIMIT-01", "failed"), _status("APP-01", "skipped"),
-           _status("SORT-01", "failed"), _status("DATA-02", "failed", "SHOULD"), _status("USER-02", "skipped")]
+    before = {Req.PAGE_01: "failed", Req.LIMIT_01: "failed", Req.APP_01: "failed", Req.SORT_01: "passed",
+              Req.DATA_02: "waived"}
+    now = [_status(Req.PAGE_01, "passed"), _status(Req.LIMIT_01, "failed"), _status(Req.APP_01, "skipped"),
+           _status(Req.SORT_01, "failed"), _status(Req.DATA_02, "failed", "SHOULD"), _status(Req.USER_02, "skipped")]
     outcomes = {o.id: o.outcome for o in replay_outcomes(before, now)}
-    assert outcomes == {"PAGE-01": "FIXED", "LIMIT-01": "STILL FAILING", "APP-01": "NOT JUDGED", "SORT-01": "NEW"}
+    assert outcomes == {Req.PAGE_01: "FIXED", Req.LIMIT_01: "STILL FAILING", Req.APP_01: "NOT JUDGED", Req.SORT_01: "NEW"}
 
 
 @pytest.mark.parametrize(("now", "verdict", "expected"), [
-    ([_status("PAGE-01", "passed")], "pass", 0),
-    ([_status("PAGE-01", "failed")], "fail", 1),
-    ([_status("PAGE-01", "passed"), _status("SORT-01", "failed")], "fail", 1),  # NEW
-    ([_status("PAGE-01", "skipped")], "pass", 3),  # not judged: not shown fixed
-    ([_status("PAGE-01", "passed")], "error", 3),
+    ([_status(Req.PAGE_01, "passed")], "pass", 0),
+    ([_status(Req.PAGE_01, "failed")], "fail", 1),
+    ([_status(Req.PAGE_01, "passed"), _status(Req.SORT_01, "failed")], "fail", 1),  # NEW
+    ([_status(Req.PAGE_01, "skipped")], "pass", 3),  # not judged: not shown fixed
+    ([_status(Req.PAGE_01, "passed")], "error", 3),
 ])
 def test_the_exit_status(now, verdict, expected):
-    outcomes = replay_outcomes({"PAGE-01": "failed", "SORT-01": "passed"}, now)
+    outcomes = replay_outcomes({Req.PAGE_01: "failed", Req.SORT_01: "passed"}, now)
     assert replay_exit_status(outcomes, verdict) == expected
 
 
 def test_a_should_still_failing_does_not_fail_the_replay():
-    outcomes = replay_outcomes({"DATA-02": "failed"}, [_status("DATA-02", "failed", "SHOULD")])
+    outcomes = replay_outcomes({Req.DATA_02: "failed"}, [_status(Req.DATA_02, "failed", "SHOULD")])
     assert [o.outcome for o in outcomes] == ["STILL FAILING"] and replay_exit_status(outcomes, "pass") == 0

@@ -10,6 +10,7 @@ import pytest
 
 from conformance.model.exchange import Exchange
 from conformance.oracles.schema import ResponseValidator
+from conformance.spec.catalogue import Req
 from conformance.spec.contract import load_contract
 from conftest import DIFY_SPECS
 
@@ -40,19 +41,19 @@ def test_null_introduction_and_extra_fields_pass_every_spec(validator):
 
 def test_null_where_a_value_is_required_by_type_still_fails(validator):
     [found] = validator.schema_violations(_page([{**ITEM, "created_at": "2024-01-16T12:00:29Z"}]))
-    assert found.requirement == "SCHEMA-01" and "created_at" in found.message
+    assert found.requirement == Req.SCHEMA_01 and "created_at" in found.message
 
 
 def test_a_malformed_id_fails_the_format(validator):
     [found] = validator.schema_violations(_page([{**ITEM, "id": "not-a-uuid"}]))
-    assert found.requirement == "SCHEMA-01" and "uuid" in found.message
+    assert found.requirement == Req.SCHEMA_01 and "uuid" in found.message
 
 
 def test_a_missing_property_is_schema_02_not_01(validator):
     item = {k: v for k, v in ITEM.items() if k != "introduction"}
     assert validator.schema_violations(_page([item])) == []
     [found] = validator.missing_properties(_page([item]))
-    assert found.requirement == "SCHEMA-02" and "data[0].introduction" in found.message
+    assert found.requirement == Req.SCHEMA_02 and "data[0].introduction" in found.message
 
 
 def _plain_messages(contract, exchange):
@@ -122,4 +123,4 @@ def test_only_the_named_allowance_drops_a_null():
 
 def test_data_null_fails_schema_01_in_every_spec(validator):
     [found] = validator.schema_violations(_page(None))
-    assert found.requirement == "SCHEMA-01" and "data" in found.message
+    assert found.requirement == Req.SCHEMA_01 and "data" in found.message
