@@ -9,7 +9,7 @@ from ..model.exchange import Exchange
 from ..oracles.page import Page, is_server_error, parse_page
 from ..oracles.walk import StopReason, Walk
 
-__all__ = ["walk_pages", "page_bound"]
+__all__ = ["walk_pages", "page_bound", "full_walk_pages"]
 
 
 def page_bound(total: int) -> int:
@@ -19,6 +19,11 @@ def page_bound(total: int) -> int:
     walked to the end, so that its short pages are not blamed on the cursor (PAGE-01).
     """
     return total + 2
+
+
+def full_walk_pages(total: int, limit: int) -> int:
+    """The requests a conforming walk over ``total`` conversations takes at ``limit``: its pages and the empty end."""
+    return -(-total // max(1, limit)) + 1
 
 
 def walk_pages(

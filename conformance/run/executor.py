@@ -179,6 +179,13 @@ def _dataset(state: RunState) -> Any:
         pytest.skip(f"the test data could not be made: {type(exc).__name__}: {exc}")
 
 
+def _writes(state: RunState) -> Any:
+    """The run's writes (the seeder's: one ledger, one retry rule), or why this run makes none."""
+    from ..data.writes import NO_WRITES
+
+    return state.seeder.writes if state.seeder is not None else NO_WRITES
+
+
 def _operation(state: RunState) -> Any:
     """The operation under test as schemathesis reads it, made once per run (generated requests)."""
     with state._lock:
@@ -201,6 +208,7 @@ PROVIDERS: dict[str, Callable[[RunState], Any]] = {
     "users": lambda state: state.users,
     "validator": lambda state: state.validator,
     "dataset": _dataset,
+    "writes": _writes,
     "operation": _operation,
 }
 

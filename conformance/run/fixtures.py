@@ -8,6 +8,7 @@ import pytest
 
 from ..config.profiles import Profile
 from ..data.dataset import Dataset, TestUsers
+from ..data.writes import NotInThisRun, Writes
 from ..http.api import ServiceApi
 from ..oracles.schema import ResponseValidator
 from ..spec.contract import Contract
@@ -16,7 +17,8 @@ from .runstate import RunState, state_of
 if TYPE_CHECKING:
     from .executor import Probes
 
-__all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "validator", "operation", "probes"]
+__all__ = ["run_state", "contract", "profile", "api", "users", "dataset", "writes", "validator", "operation",
+           "probes"]
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
@@ -60,6 +62,15 @@ def dataset(run_state: RunState) -> Dataset:
     from .executor import PROVIDERS
 
     found: Dataset = PROVIDERS["dataset"](run_state)  # the executor's own rule, for checks of one's own
+    return found
+
+
+@pytest.fixture(scope="session")
+def writes(run_state: RunState) -> Writes | NotInThisRun:
+    """The run's writes, or (read-only) why there are none: a check that needs them skips with that reason."""
+    from .executor import PROVIDERS
+
+    found: Writes | NotInThisRun = PROVIDERS["writes"](run_state)
     return found
 
 

@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 
 from ..config.settings import Settings
-from ..data.dataset import CreatedLedger, Dataset, Seeder, TestUsers
+from ..data.dataset import CreatedLedger, Dataset, TestUsers
 from ..data.journal import MAIN_APP, OTHER_APP
 from ..data.readonly import ReadOnlyDataset, read_listing
+from ..data.seeding import Seeder
 from ..errors import TargetUnusable
 from ..http.api import ServiceApi
 from ..http.client import ClientSettings, HttpClient
@@ -338,9 +339,7 @@ class RunState:
                                        f"{listing.why_undecided()}")
                 users = dataclasses.replace(self.users, twin=other_user) if other_user else self.users
                 window = self.contract.limit.maximum or self.contract.limit.default or 100
-                self._read_only_dataset = ReadOnlyDataset(
-                    users, listing.ids, other.ids if other else (), 0.0, time.time(), owner_known=False,
-                    listing=listing, other=other, window=window)
+                self._read_only_dataset = ReadOnlyDataset(users, listing, other, window=window)
             return self._read_only_dataset
 
     def record_check(self, result: CheckResult) -> None:

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..data.dataset import Dataset
-from ..data.walker import page_bound, walk_pages
+from ..data.walker import full_walk_pages, page_bound, walk_pages
 from ..http.api import ServiceApi
 from ..model.exchange import Exchange
 from ..model.results import Violation
 from ..oracles.page import is_server_error
 from ..oracles.rejection import forbids_server_errors, persistent_server_error, rejection_violations
-from ..oracles.walk import Walk, judge_walk
+from ..oracles.walk import Walk
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
 
@@ -35,19 +35,12 @@ def effective_limit(contract: Contract, limit: int | None) -> int:
     return value
 
 
-def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
-                sort_by: str | None, limit: int | None) -> list[Violation]:
-    """Walk the main user's list (or ``user``'s) and judge it; Inconclusive if a page is unusable.
-
-    Read-only: the full walk at the largest limit is the one already made; any other limit is walked
-    over a window of the list (readonly.py), so the cost does not grow with the conversations.
-    """
-    from ..data.readonly import ReadOnlyDataset
-
-    if isinstance(dataset, ReadOnlyDataset) and user is None:
-        return dataset.judged_walk(api, sort_by=sort_by, limit=limit, effective_sort=effective_sort(contract, sort_by),
-                                   effective_limit=effective_limit(contract, limit))
-    return judge_main_walk(main_walk(api, contract, dataset, user=user, sort_by=sort_by, limit=limit), dataset)
+def judged_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, sort_by: str | None,
+                limit: int | None) -> list[Violation]:
+    """Walk the main user's list and judge it (the dataset knows how: see its judged_walk); Inconclusive if
+    a page is unusable."""
+    return dataset.judged_walk(api, sort_by=sort_by, limit=limit, effective_sort=effective_sort(contract, sort_by),
+                               effective_limit=effective_limit(contract, limit))
 
 
 def main_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: str | None = None,
@@ -60,16 +53,10 @@ def main_walk(api: ServiceApi, contract: Contract, dataset: Dataset, *, user: st
                       bound=page_bound(dataset.total) if pages is None else pages)
 
 
-def full_walk_pages(total: int, limit: int) -> int:
-    """The requests a conforming walk over ``total`` conversations takes at ``limit``: its pages and the empty end."""
-    return -(-total // max(1, limit)) + 1
-
-
 def judge_main_walk(walk: Walk, dataset: Dataset,
                     reference: dict[str, dict[str, Any]] | None = None) -> list[Violation]:
     """A walk of the main user's list judged against the run's data (``reference``: more items by id)."""
-    return judge_walk(walk, expected=set(dataset.main_ids), owner_known=dataset.owner_known,
-                      deleted=set(dataset.deleted_ids), reference={**dataset.items, **(reference or {})})
+    return dataset.judged_main_walk(walk, reference)
 
 
 def known_ids(dataset: Dataset) -> set[str]:

@@ -10,14 +10,14 @@ is no cursor for the other.
 
 from __future__ import annotations
 
-from typing import cast
-
 import pytest
 
-from conformance.data.dataset import AppSeeder, SeedingError
+from conformance.data.dataset import NotInThisRun, SeedingError
 from conformance.data.journal import MAIN_APP
-from conformance.data.readonly import Listing, ReadOnlyDataset, read_listing
+from conformance.data.listing import Listing, read_listing
+from conformance.data.seeding import AppSeeder
 from conformance.data.walker import walk_pages
+from conformance.data.writes import Writes
 from conformance.http.api import ServiceApi
 from conformance.oracles.apps import foreign_cursor_violations, foreign_items_violations, shared_items_violations
 from conformance.oracles.walk import Walk
@@ -54,13 +54,13 @@ def _cursor(probes: Probes, api: ServiceApi, app: str, other: str, user: str, cu
 
 
 def test_neither_app_lists_the_other_apps_conversations(probes: Probes, run_state: RunState, api: ServiceApi,
-                                                         contract: Contract) -> None:
+                                                         contract: Contract, writes: Writes | NotInThisRun) -> None:
     """Conversations made through a second app's key are never listed, nor taken as last_id, by this app"""
     other_api = run_state.other_api
     if other_api is None:
         pytest.skip("no --other-api-key (DIFY_OTHER_API_KEY): APP-01 needs the API key of a second app")
-    if run_state.settings.read_only:
-        _read_only(probes, cast(ReadOnlyDataset, run_state.dataset()), api, other_api, contract)
+    if isinstance(writes, NotInThisRun):  # nothing can be made: the lists the user has under the two keys
+        _existing_lists(probes, run_state.dataset().main_listing(api, contract), api, other_api, contract)
         return
     user = run_state.users.app
     this = AppSeeder(api, run_state.ledger, THIS_APP, MAIN_APP)
@@ -89,10 +89,9 @@ def _judge(probes: Probes, api: ServiceApi, other_api: ServiceApi, contract: Con
         _cursor(probes, client, app, other, user, foreign[0])
 
 
-def _read_only(probes: Probes, dataset: ReadOnlyDataset, api: ServiceApi, other_api: ServiceApi,
-               contract: Contract) -> None:
-    """The --user's full walks under each key: disjoint lists, and no cursor of the other app's."""
-    mine = cast(Listing, dataset.listing)  # a read-only dataset holds the main user's listing (runstate.py)
+def _existing_lists(probes: Probes, mine: Listing, api: ServiceApi, other_api: ServiceApi,
+                    contract: Contract) -> None:
+    """The user's full walks under each key: disjoint lists, and no cursor of the other app's."""
     theirs = read_listing(other_api, contract, mine.user)
     if not theirs.walks:
         inconclusive(f"the other app's list of {mine.user!r} could not be read: {theirs.why_undecided()}")

@@ -9,7 +9,8 @@ import pytest
 
 from conformance.config.profiles import Profile
 from conformance.data.clock import SecondClock
-from conformance.data.dataset import TestUsers
+from conformance.data.dataset import NotInThisRun, TestUsers
+from conformance.data.writes import Writes
 from conformance.http.api import ServiceApi
 from conformance.run.checks import run_property
 from conformance.run.runstate import RunState
@@ -18,11 +19,12 @@ from conformance.suite.lifecycle.machine import LifecycleContext, run_lifecycle
 
 
 def test_the_conversation_lifecycle_matches_the_model(api: ServiceApi, contract: Contract, run_state: RunState,
-                                                      users: TestUsers, profile: Profile) -> None:
+                                                      users: TestUsers, profile: Profile,
+                                                      writes: Writes | NotInThisRun) -> None:
     """Creates, messages, renames, deletes, pages and walks in random order match a model of the conversations"""
-    if run_state.settings.read_only:
-        pytest.skip("read-only run: this requirement needs writes to the target")
-    context = LifecycleContext(api=api, contract=contract, ledger=run_state.ledger, users=users,
+    if isinstance(writes, NotInThisRun):
+        pytest.skip(writes.reason)
+    context = LifecycleContext(api=api, contract=contract, writes=writes, users=users,
                                seed=run_state.settings.seed, clock=SecondClock(stop=run_state.interrupt))
     try:
         run_property(lambda: run_lifecycle(context, examples=profile.lifecycle_examples,

@@ -10,13 +10,11 @@ from hypothesis import strategies as st
 from conformance.config.profiles import Profile
 from conformance.data.dataset import Dataset
 from conformance.http.api import ServiceApi
-from conformance.oracles.walk import shows_disorder
-from conformance.oracles.window import judge_window
 from conformance.run.executor import Probes, draw_examples
 from conformance.run.runstate import state_of
 from conformance.spec import boundaries
 from conformance.spec.contract import Contract
-from conformance.suite.probes import full_walk_pages, judge_main_walk, judged_walk, main_walk
+from conformance.suite.probes import effective_sort, judged_walk
 
 
 def _sorts(contract: Contract) -> list[str | None]:
@@ -36,29 +34,11 @@ def test_walks_at_boundary_limits_visit_every_conversation_once(probes: Probes, 
     if not contract.limit.bounded:
         pytest.skip("the spec gives limit no bounds")
     limits = boundaries.boundary_limits(contract.limit, total=dataset.total)
-    if not dataset.owner_known:  # read-only: each limit walks a window of the list against the full walks
-        probes.each(limits, lambda limit: judged_walk(api, contract, dataset, sort_by=walk_sort, limit=limit))
-        return
-    cap = profile.boundary_walk_pages
-    windowed = [limit for limit in limits if cap is not None and full_walk_pages(dataset.total, limit) > cap]
     # Every walk at once (each one's pages in order); a walk that cannot be decided loses none of the others'.
-    walks = probes.gather(limits, lambda limit: main_walk(api, contract, dataset, sort_by=walk_sort, limit=limit,
-                                                          pages=cap if limit in windowed else None))
-    full = [made for limit, made in zip(limits, walks, strict=True) if made is not None and limit not in windowed]
-    windows = {limit: made for limit, made in zip(limits, walks, strict=True) if made is not None and limit in windowed}
-    # What one walk missed another may have seen: its sort value tells where the cursor lost it.
-    seen = {item["id"]: item for made in full for page in made.pages for item in page.items}
-    for made in full:
-        probes.add(judge_main_walk(made, dataset, seen))
-    # The small limits walk the first pages only, held to the main user's list as listed (windowed walks
-    # see no end: has_more and page sizes there are the full walks' to judge).
-    mine = set(dataset.main_ids)
-    reference = {c: item for c, item in {**dataset.items, **seen}.items() if c in mine}
-    order_broken = any(shows_disorder(made) for made in full)
-    for limit in windowed:
-        if limit in windows:
-            probes.add(judge_window(windows[limit], reference=reference, owner_known=True,
-                                    deleted=set(dataset.deleted_ids), order_broken=order_broken))
+    for found in dataset.judged_boundary_walks(api, limits, sort_by=walk_sort,
+                                               effective_sort=effective_sort(contract, walk_sort),
+                                               page_cap=profile.boundary_walk_pages, gather=probes.gather):
+        probes.add(found)
 
 
 def test_walk_at_the_default_limit(probes: Probes, api: ServiceApi, contract: Contract, dataset: Dataset,

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from conformance.data.dataset import Dataset, SeedingError, TestUsers
-from conformance.data.readonly import ReadOnlyDataset
-from conformance.data.walker import page_bound, walk_pages
+from conformance.data.dataset import Dataset, NotInThisRun, SeedingError, TestUsers
+from conformance.data.writes import Writes
 from conformance.http.api import ListParams, ServiceApi
 from conformance.model.results import Violation
 from conformance.oracles import Inconclusive
@@ -21,7 +20,6 @@ from conformance.oracles.schema import ResponseValidator
 from conformance.oracles.timestamps import timestamp_violations
 from conformance.run.checks import expect, inconclusive
 from conformance.run.executor import Probes
-from conformance.run.runstate import RunState
 from conformance.spec.catalogue import Req
 from conformance.spec.contract import Contract
 
@@ -51,14 +49,11 @@ def test_timestamps_are_epoch_seconds_near_creation(probes: Probes, api: Service
     """created_at and updated_at: epoch seconds near when the data was made, updated_at >= created_at"""
 
     def timestamps() -> list[Violation]:
-        limit = contract.limit.maximum or contract.limit.default
-        walk = dataset.full_walk(None) if isinstance(dataset, ReadOnlyDataset) else None  # read-only: walked already
-        walk = walk or walk_pages(api, user=dataset.users.main, sort_by=None, limit=limit, effective_sort="",
-                                  effective_limit=limit or 0, bound=page_bound(max(dataset.total, 1)))
+        walk = dataset.default_order_walk(api, contract)
         items = [(page, item) for page in walk.pages for item in page.items]
         if not items:
             raise Inconclusive("the user has no conversations to judge")
-        earliest = dataset.created_from - CLOCK_SKEW_S if dataset.owner_known else None
+        earliest = dataset.earliest_creation(CLOCK_SKEW_S)
         latest = time.time() + CLOCK_SKEW_S
         found: list[Violation] = []
         for page, item in items:
@@ -76,21 +71,20 @@ FOLLOW_UP_PHASES = (0.6, 0.75, 0.9)
 
 
 def test_a_quick_follow_up_is_not_dated_before_its_creation(api: ServiceApi, contract: Contract, users: TestUsers,
-                                                             run_state: RunState) -> None:
+                                                             writes: Writes | NotInThisRun) -> None:
     """A message sent right after its conversation was created: updated_at >= created_at"""
-    seeder = run_state.seeder
-    if seeder is None:
-        pytest.skip("read-only run: this requirement needs writes to the target")
+    if isinstance(writes, NotInThisRun):
+        pytest.skip(writes.reason)
     user = f"{users.scratch}-dated"
     began = time.time()
     made: list[str] = []
     for phase in FOLLOW_UP_PHASES:
         now = time.time()
         wait = (math.floor(now) + phase - now) % 1.0
-        if seeder.stop.wait(wait):
+        if writes.stop.wait(wait):
             inconclusive("the run is being stopped")
         try:
-            conversation_id = seeder.create(user, "SCHEMA-03 follow-up")
+            conversation_id = writes.new_conversation(user, "SCHEMA-03 follow-up")
         except SeedingError as error:
             inconclusive(str(error))
         made.append(conversation_id)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 from conformance.config.profiles import SeedPlan
-from conformance.data.dataset import CreatedLedger, Seeder, TestUsers
+from conformance.data.ledger import CreatedLedger
+from conformance.data.seeding import Seeder
+from conformance.data.users import TestUsers
 from conformance.http.api import ServiceApi
 from conformance.http.client import ClientSettings, HttpClient
 

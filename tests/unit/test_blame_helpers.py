@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.data.dataset import TestUsers, near_misses
+from conformance.data.users import TestUsers, near_misses
 from conformance.model.results import CheckResult, Violation
 from conformance.model.verdict import judge
 from conformance.oracles import Inconclusive
@@ -132,7 +132,7 @@ def test_the_5xx_blame_is_typed_data_of_the_catalogue_not_its_titles():
 
 
 def test_every_user_that_owns_data_has_whitespace_twins_among_the_probes():
-    from conformance.data.dataset import whitespace_twins
+    from conformance.data.users import whitespace_twins
 
     users = TestUsers.for_run("r1")
     for owner in (users.main, *users.owners):

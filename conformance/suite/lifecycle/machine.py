@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from ...data.clock import SecondClock
-from ...data.dataset import CreatedLedger, TestUsers, retrying_write
+from ...data.users import TestUsers
 from ...data.walker import page_bound, walk_pages
+from ...data.writes import WRITE_ATTEMPTS, Writes, retrying_write
 from ...http.api import ServiceApi, conversation_id_of
 from ...model.exchange import Exchange
 from ...model.results import Violation
@@ -36,7 +37,6 @@ from .story import Step, Story
 __all__ = ["LifecycleContext", "run_lifecycle", "lifecycle_users", "CAP_PER_USER"]
 
 CAP_PER_USER = 5  # live conversations per user: short walks, and limits near the count are likely
-_WRITE_ATTEMPTS = 8  # a 5xx on a write is retried (ROBUST-01 records it); the example is judged on
 _LIST_ATTEMPTS = 3  # the list after a write, likewise (fewer: a target that always fails it is given up)
 _UNDECIDED_IN_A_ROW = 8  # examples the target would not let be judged, in a row, before the check gives up
 
@@ -58,7 +58,7 @@ class LifecycleContext:
 
     api: ServiceApi
     contract: Contract
-    ledger: CreatedLedger
+    writes: Writes  # the run's: creates journaled and retried, their uncertain ones reconciled (writes.py)
     users: TestUsers
     seed: int
     clock: SecondClock = field(default_factory=SecondClock)
@@ -97,7 +97,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.model = LifecycleModel(self.users)
         self.story = Story()
         self.pool: dict[str, None] = {}  # ids seen on pages, in order: cursors for later pages
-        self.uncertain: dict[str, int] = {}  # creates answered 5xx per user: one may have been made
         self.rejected = False  # the target would not let this example be judged
         limit = self.contract.limit
         self.page_max = limit.maximum or limit.default or 20
@@ -130,18 +129,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         send = self.api.create_conversation_streaming if streaming else self.api.create_conversation
         text = f"dify-conformance lifecycle, step {len(self.story.steps)}"
 
-        def journaled() -> Exchange:  # each attempt is journaled before it is sent (journal.py)
-            self.context.ledger.sending(name)
-            sent = send(name, text)
-            if not sent.attempts:
-                self.context.ledger.not_sent(name)
-            return sent
+        def sent() -> Exchange:
+            exchange = send(name, text)
+            step.exchanges.append(exchange)
+            return exchange
 
-        exchange = self._write(step, journaled, creating_for=name)
+        exchange = self.context.writes.create(name, sent)  # journaled before each try, in the ledger once named
         conversation_id = conversation_id_of(exchange)
         if conversation_id is None:
             self._undecided(f"the create was answered {exchange.status_code} without a conversation id")
-        self.context.ledger.add(name, conversation_id)
         self.context.clock.wrote(_answered_at(exchange))
         pending = self.model.created(name, conversation_id, strict=False)
         self._observe(step, name, pending, created=exchange)
@@ -164,7 +160,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         step = self._begin(f"delete conversation {cid} of user {name!r}, list the user, then use it as last_id")
         self._accepted(self._write(step, lambda: self.api.delete(name, cid)), "delete")
         self.model.deleted(cid)
-        self.context.ledger.forget(name, cid)
+        self.context.writes.ledger.forget(name, cid)
         remaining = len(self.model.live(name))
         # A page exactly as long as what is left: has_more must be false, whatever was deleted.
         self._observe(step, name, None, limit=remaining if self.contract.limit.in_range(remaining) else None)
@@ -211,18 +207,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         """Delete what this example left; the run-end cleanup retries whatever this could not."""
         if self.story.steps and not self.rejected:
             self.context.undecided_in_a_row = 0
-        ledger = self.context.ledger
+        writes = self.context.writes
         for conversation in self.model.live():
             user, cid = conversation.user, conversation.id
-            ledger.delete(self.api, user, cid)  # forgotten only when confirmed; a 404 is the cleanup's to report
-        for name, count in self.uncertain.items():
-            # A create answered 5xx may have made a conversation: the run-end cleanup deletes it too.
+            writes.ledger.delete(self.api, user, cid)  # forgotten only when confirmed; a 404 is the cleanup's
+        for name in [u for u in self.users if writes.uncertain(u)]:
+            # A create answered 5xx may have made a conversation: into the ledger, for the run-end cleanup.
             exchange = self.api.list(user=name, limit=self.page_max, kind="cleanup-read")
-            body = exchange.json_or_none() if exchange.status_code == 200 else None
-            data = body.get("data") if isinstance(body, dict) else None
-            ids = [i.get("id") for i in data if isinstance(i, dict)] if isinstance(data, list) else []
-            for cid in [i for i in ids if isinstance(i, str) and i not in self.model.conversations][:count]:
-                ledger.add(name, cid)
+            writes.reconcile(name, _listed_ids(exchange), self.model.conversations)
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -254,14 +246,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list):
             self._undecided(f"the list after the write was answered {exchange.status_code} without items")
-        if self.uncertain.get(user):
+        if self.context.writes.uncertain(user):
             # A create answered 5xx made its conversation after all: the user is this example's alone.
-            made = [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)
-                    and i["id"] not in self.model.conversations][: self.uncertain[user]]
-            for cid in made:
-                self.context.ledger.add(user, cid)
+            for cid in self.context.writes.reconcile(user, _listed_ids(exchange), self.model.conversations):
                 self.model.created(user, cid, strict=False)
-                self.uncertain[user] -= 1
         self.model.learn(user, items)
         self._seen(exchange)
         if created is not None and pending is not None:
@@ -296,15 +284,14 @@ class LifecycleMachine(RuleBasedStateMachine):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 self.pool.setdefault(item["id"])
 
-    def _write(self, step: Step, send: Callable[[], Exchange], *, creating_for: str | None = None) -> Exchange:
+    def _write(self, step: Step, send: Callable[[], Exchange]) -> Exchange:
+        """A message, rename or delete, by the run's one retry rule; every try is in the story."""
         def attempt() -> Exchange:
             exchange = send()
             step.exchanges.append(exchange)
-            if creating_for is not None and (exchange.status_code is None or exchange.status_code >= 500):
-                self.uncertain[creating_for] = self.uncertain.get(creating_for, 0) + 1
             return exchange
 
-        return self._retrying(attempt)
+        return self.context.writes.retrying(attempt)
 
     def _judged_page(self, step: Step, prediction: Prediction, exchange: Exchange, sort_by: str | None,
                      limit: int | None) -> list[Violation]:
@@ -323,7 +310,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         return [v for v in found if not claims_more(v)] + revealed if revealed else found
 
     @staticmethod
-    def _retrying(send: Callable[[], Exchange], attempts: int = _WRITE_ATTEMPTS) -> Exchange:
+    def _retrying(send: Callable[[], Exchange], attempts: int = WRITE_ATTEMPTS) -> Exchange:
         return retrying_write(send, attempts)
 
     def _accepted(self, exchange: Exchange, action: str) -> Exchange:
@@ -351,6 +338,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.context.stories[failed] = self.story.render(seed=self.context.seed, failed=failed)
         self.context.found.setdefault(failed, kept)
         raise self.context.failure_type(failed)(kept)
+
+
+def _listed_ids(exchange: Exchange) -> list[str]:
+    """The conversation ids of a list's 200 answer, in its order (none for any other answer)."""
+    body = exchange.json_or_none() if exchange.status_code == 200 else None
+    data = body.get("data") if isinstance(body, dict) else None
+    ids = [i.get("id") for i in data if isinstance(i, dict)] if isinstance(data, list) else []
+    return [i for i in ids if isinstance(i, str)]
 
 
 def _answered_at(exchange: Exchange) -> float:
