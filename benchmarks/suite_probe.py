@@ -42,11 +42,11 @@ _LOCK = threading.Lock()
 
 
 def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
-    from conformance.data import dataset
+    from conformance.data import seeding
     from conformance.run import finish, runstate
 
-    next_second = dataset.Seeder._next_second
-    seeder_run = dataset.Seeder.run
+    next_second = seeding.Seeder._next_second
+    seeder_run = seeding.Seeder.run
     state_dataset = runstate.RunState.dataset
     finish_run = finish.finish_run
 
@@ -54,7 +54,7 @@ def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
         begun = time.time()
         if no_waits:
             if self.stop.is_set():
-                raise dataset.SeedingError("interrupted before the test data was complete")
+                raise seeding.SeedingError("interrupted before the test data was complete")
         else:
             next_second(self)
         with _LOCK:
@@ -88,8 +88,8 @@ def _attach(*, keep_evidence: Path | None, no_waits: bool) -> None:
         finally:
             PROBE["finish"] = [begun, time.time()]
 
-    dataset.Seeder._next_second = probed_next_second  # type: ignore[method-assign]
-    dataset.Seeder.run = probed_seeder_run  # type: ignore[method-assign]
+    seeding.Seeder._next_second = probed_next_second  # type: ignore[method-assign]
+    seeding.Seeder.run = probed_seeder_run  # type: ignore[method-assign]
     runstate.RunState.dataset = probed_dataset  # type: ignore[method-assign]
     finish.finish_run = probed_finish_run  # plugin.py imports it from the module at session end
 
