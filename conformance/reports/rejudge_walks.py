@@ -185,11 +185,23 @@ def _chains(recorded: Sequence[Exchange], contract: Contract) -> list[_Chain]:
                 continue  # a cursor of a probe, not of a walk
             chain = ready[0]
             queue.remove(chain)
+            if len({_seen(c) for c in ready}) > 1:
+                # Walks of the same request that saw different pages: which one this page continues is not
+                # recorded, and another pairing would be a walk nobody made. Neither is judged.
+                for other in ready:
+                    other.broken = True
+                    if other is not chain:
+                        queue.remove(other)
+                continue
             chain.exchanges.append(exchange)
         _follow(chain, exchange, last_id)
         if chain.stop is None and not chain.broken:
             waiting.setdefault((key, chain.pages[-1].last_id), []).append(chain)
     return chains
+
+
+def _seen(chain: _Chain) -> tuple[tuple[tuple[str, ...], Any, Any], ...]:
+    return tuple((tuple(page.ids), page.has_more, page.limit) for page in chain.pages)
 
 
 def _follow(chain: _Chain, exchange: Exchange, last_id: str | None) -> None:
