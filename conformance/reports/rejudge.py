@@ -52,7 +52,7 @@ def exchanges_of_har(har: dict[str, Any], base_url: str) -> Iterator[tuple[Excha
             params=tuple(parse_qsl(url.query, keep_blank_values=True)),
             request_headers=tuple((h["name"], h["value"]) for h in request.get("headers", [])),
             request_body=(request.get("postData") or {}).get("text"), started_at=_epoch(entry.get("startedDateTime")),
-            elapsed_s=(entry.get("time") or 0) / 1000, status_code=status,
+            elapsed_s=float(entry.get("time") or 0) / 1000, status_code=status,
             response_headers=headers, body=text.encode("utf-8"), error=error,
             truncated="truncated" in comment,
         ), "truncated" not in comment
@@ -73,7 +73,10 @@ def evidence_problems(files: dict[str, bytes], summary: dict[str, Any], har_name
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [f"{har_name}: not readable as a HAR ({exc})"]
     base_url = summary["target"]["base_url"]
-    recorded = list(exchanges_of_har(har, base_url))
+    try:
+        recorded = list(exchanges_of_har(har, base_url))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # an entry not shaped as HAR 1.2 says
+        return [f"{har_name}: not readable as a HAR ({type(exc).__name__}: {exc})"]
     with tempfile.TemporaryDirectory() as scratch:  # the contract is read from a file, as a run reads it
         path = Path(scratch) / Path(spec_name).name
         path.write_bytes(files[spec_name])

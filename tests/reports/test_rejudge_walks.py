@@ -154,3 +154,13 @@ def test_a_recorded_violation_the_walk_does_not_show_is_a_problem(contract):
     probe = dataclasses.replace(sent[1], started_at=clock.next())
     assert walk_problems(data + sent + [probe], contract, summary_with({"PAGE-02": "failed"}, [cited]),
                          "evidence.har") == []
+
+
+def test_a_har_entry_of_another_shape_is_one_problem_line_not_a_traceback():
+    from conformance.reports.rejudge import evidence_problems
+
+    entry = {"request": {"method": "GET", "url": f"{BASE}/conversations", "headers": [{"nom": "x"}]}, "response": {},
+             "startedDateTime": "not a date", "time": "slow"}
+    har = json.dumps({"log": {"entries": [entry]}}).encode()
+    assert evidence_problems({"evidence.har": har}, {"target": {"base_url": BASE}}, "evidence.har", "spec.yaml") == [
+        "evidence.har: not readable as a HAR (KeyError: 'name')"]
