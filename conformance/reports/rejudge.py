@@ -9,14 +9,17 @@ refused, even when every checksum was recomputed after an edit.
   each must come out failed exactly when the summary records it failed.
 - Every violation a check recorded cites its request and the status it got: that exchange must be among
   the recorded ones (same method, URL and status), so evidence cannot be changed without the traffic.
+- The walks of the main user are rebuilt from the recorded list requests and judged again by the walk
+  oracle the run used (``rejudge_walks.py``, which says what is decidable offline): PAGE-01, PAGE-02,
+  SORT-01, LIMIT-01 and USER-02 must come out as the summary records them.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,8 +28,9 @@ from ..errors import UsageError
 from ..http.evidence import crosscut_violations
 from ..model.exchange import Exchange
 from ..oracles.schema import ResponseValidator
-from ..spec.contract import load_contract
+from ..spec.contract import Contract, load_contract
 from ..spec.registry import CROSSCUT
+from .rejudge_walks import cited_request, walk_problems
 
 __all__ = ["evidence_problems", "exchanges_of_har"]
 
@@ -45,10 +49,20 @@ def exchanges_of_har(har: dict[str, Any], base_url: str) -> Iterator[tuple[Excha
         yield Exchange(
             kind=entry.get("comment") or "other", method=request.get("method", ""), base_url=base_url,
             path=url.path[len(base):] if url.path.startswith(base) else url.path,
-            params=tuple(parse_qsl(url.query, keep_blank_values=True)), status_code=status,
+            params=tuple(parse_qsl(url.query, keep_blank_values=True)),
+            request_headers=tuple((h["name"], h["value"]) for h in request.get("headers", [])),
+            request_body=(request.get("postData") or {}).get("text"), started_at=_epoch(entry.get("startedDateTime")),
+            elapsed_s=float(entry.get("time") or 0) / 1000, status_code=status,
             response_headers=headers, body=text.encode("utf-8"), error=error,
             truncated="truncated" in comment,
         ), "truncated" not in comment
+
+
+def _epoch(started: Any) -> float:
+    try:
+        return datetime.fromisoformat(started).timestamp() if isinstance(started, str) else 0.0
+    except ValueError:
+        return 0.0
 
 
 def evidence_problems(files: dict[str, bytes], summary: dict[str, Any], har_name: str,
@@ -59,21 +73,25 @@ def evidence_problems(files: dict[str, bytes], summary: dict[str, Any], har_name
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [f"{har_name}: not readable as a HAR ({exc})"]
     base_url = summary["target"]["base_url"]
-    recorded = list(exchanges_of_har(har, base_url))
-    problems = _crosscut_problems(recorded, files[spec_name], Path(spec_name).name, summary, har_name)
-    problems += _unbacked_evidence(recorded, summary, har_name)
-    return problems
-
-
-def _crosscut_problems(recorded: list[tuple[Exchange, bool]], spec: bytes, spec_name: str,
-                       summary: dict[str, Any], har_name: str) -> list[str]:
+    try:
+        recorded = list(exchanges_of_har(har, base_url))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # an entry not shaped as HAR 1.2 says
+        return [f"{har_name}: not readable as a HAR ({type(exc).__name__}: {exc})"]
     with tempfile.TemporaryDirectory() as scratch:  # the contract is read from a file, as a run reads it
-        path = Path(scratch) / spec_name
-        path.write_bytes(spec)
+        path = Path(scratch) / Path(spec_name).name
+        path.write_bytes(files[spec_name])
         try:
             contract = load_contract(path)
         except UsageError as exc:
             return [f"the bundle's spec cannot be read again: {exc}"]
+    problems = _crosscut_problems(recorded, contract, summary, har_name)
+    problems += _unbacked_evidence(recorded, summary, har_name)
+    problems += walk_problems([e for e, _ in recorded], contract, summary, har_name)
+    return problems
+
+
+def _crosscut_problems(recorded: list[tuple[Exchange, bool]], contract: Contract, summary: dict[str, Any],
+                       har_name: str) -> list[str]:
     validator = ResponseValidator(contract)
     counts: dict[str, int] = {}
     partial = False  # a body cut in the HAR cannot be judged again: only violations found count then
@@ -103,7 +121,7 @@ def _unbacked_evidence(recorded: list[tuple[Exchange, bool]], summary: dict[str,
         if check["check_id"].startswith("crosscut::"):
             continue
         for violation in check["violations"]:
-            cited = _cited(violation.get("request"))
+            cited = cited_request(violation.get("request"))
             if cited is None or violation.get("status_code") is None:
                 continue
             if (*cited, violation["status_code"]) not in seen:
@@ -111,14 +129,3 @@ def _unbacked_evidence(recorded: list[tuple[Exchange, bool]], summary: dict[str,
                         f"{cited[1]} -> {violation['status_code']}) is not among the exchanges in {har_name}"]
     return []
 
-
-def _cited(curl: str | None) -> tuple[str, str] | None:
-    """The method and URL of a violation's curl command (Exchange.curl), or None."""
-    if not curl:
-        return None
-    try:
-        words = shlex.split(curl)
-    except ValueError:
-        return None
-    method = words[words.index("-X") + 1] if "-X" in words[:-1] else "GET"
-    return method, words[-1]
