@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..data.dataset import TestUsers
+from ..data.users import TestUsers
 from ..data.walker import page_bound
 from ..model.exchange import Exchange
 from ..model.results import Violation
