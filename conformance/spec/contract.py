@@ -26,6 +26,8 @@ __all__ = ["Contract", "LimitRule", "SortRule", "ListOperation", "LIST_OPERATION
 
 @dataclass(frozen=True, slots=True)
 class SpecInfo:
+    """The spec a run used, as the reports name it."""
+
     path: str
     sha256: str
     title: str
