@@ -11,7 +11,12 @@ from ..spec.catalogue import requirement as catalogue_requirement
 from . import Inconclusive, violation
 from .page import is_server_error
 
-__all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "persistent_server_error"]
+__all__ = ["rejection_violations", "carries_data", "forbids_server_errors", "persistent_server_error",
+           "SERVER_ERROR_TRIES"]
+
+# How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
+# to it: a target failing one request in five at random does so six times running once in 15,625.
+SERVER_ERROR_TRIES = 6
 
 
 def forbids_server_errors(requirement: Req) -> bool:

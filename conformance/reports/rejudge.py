@@ -12,6 +12,9 @@ refused, even when every checksum was recomputed after an edit.
 - The walks of the main user are rebuilt from the recorded list requests and judged again by the walk
   oracle the run used (``rejudge_walks.py``, which says what is decidable offline): PAGE-01, PAGE-02,
   SORT-01, LIMIT-01 and USER-02 must come out as the summary records them.
+- The requests sent to be refused (AUTH-01, USER-01, LIMIT-02, LIMIT-05, SORT-03, PAGE-03, PAGE-04) are
+  judged again, each from its one exchange, by the rejection oracle the run used (``rejudge_requests.py``,
+  which says which requests those are and what is left unjudged).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..model.exchange import Exchange
 from ..oracles.schema import ResponseValidator
 from ..spec.contract import Contract, load_contract
 from ..spec.registry import CROSSCUT
+from .rejudge_requests import request_problems
 from .rejudge_walks import cited_request, walk_problems
 
 __all__ = ["evidence_problems", "exchanges_of_har"]
@@ -87,6 +91,7 @@ def evidence_problems(files: dict[str, bytes], summary: dict[str, Any], har_name
     problems = _crosscut_problems(recorded, contract, summary, har_name)
     problems += _unbacked_evidence(recorded, summary, har_name)
     problems += walk_problems([e for e, _ in recorded], contract, summary, har_name)
+    problems += request_problems([e for e, _ in recorded], contract, summary, har_name)
     return problems
 
 

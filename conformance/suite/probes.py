@@ -11,17 +11,13 @@ from ..http.api import ServiceApi
 from ..model.exchange import Exchange
 from ..model.results import Violation
 from ..oracles.page import is_server_error
-from ..oracles.rejection import forbids_server_errors, persistent_server_error, rejection_violations
+from ..oracles.rejection import SERVER_ERROR_TRIES, forbids_server_errors, persistent_server_error, rejection_violations
 from ..oracles.walk import Walk
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
 
 __all__ = ["effective_sort", "effective_limit", "judged_walk", "main_walk", "judge_main_walk",
            "full_walk_pages", "known_ids", "refused", "SERVER_ERROR_TRIES"]
-
-# How often a request answered with a 5xx is sent in all before the 5xx counts as the target's answer
-# to it: a target failing one request in five at random does so six times running once in 15,625.
-SERVER_ERROR_TRIES = 6
 
 
 def effective_sort(contract: Contract, sort_by: str | None) -> str:
