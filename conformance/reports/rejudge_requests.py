@@ -55,13 +55,12 @@ from ..spec.catalogue import Req
 from ..spec.contract import Contract
 from .rejudge_walks import _main_users, cited_request
 
-__all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "request_problems"]
+__all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "seen_ids", "request_problems"]
 
 REQUEST_REQUIREMENTS: tuple[Req, ...] = (Req.AUTH_01, Req.USER_01, Req.LIMIT_02, Req.LIMIT_05, Req.SORT_03,
                                          Req.PAGE_03, Req.PAGE_04)
 _VALID_AUTH = (f"Bearer {KEY_PLACEHOLDER}", f"Bearer {OTHER_KEY_PLACEHOLDER}")
-_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_UUID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")  # canonical
 
 Request = tuple[str, str, str | None]  # method, URL, Authorization header as recorded
 
@@ -84,12 +83,12 @@ def _request(exchange: Exchange) -> Request:
 
 
 def seen_ids(recorded: Sequence[Exchange]) -> set[str]:
-    """Every conversation id the HAR shows outside a cursor: in any body, request or answer, or a write's path."""
+    """Every conversation id the HAR shows other than as a cursor: in any request or response body, or a path."""
     found: set[str] = set()
     for exchange in recorded:
-        found.update(m.lower() for m in _UUID_IN_TEXT.findall(exchange.text))
-        found.update(m.lower() for m in _UUID_IN_TEXT.findall(exchange.request_body or ""))
-        found.update(m.lower() for m in _UUID_IN_TEXT.findall(exchange.path))
+        found.update(m.lower() for m in _UUID.findall(exchange.text))
+        found.update(m.lower() for m in _UUID.findall(exchange.request_body or ""))
+        found.update(m.lower() for m in _UUID.findall(exchange.path))
     return found
 
 
@@ -102,7 +101,7 @@ def cursor_judgement(last_id: str, contract: Contract, seen: Collection[str] | N
         uuid.UUID(last_id)
     except ValueError:
         return Judgement(Req.PAGE_04, f"last_id={last_id[:40]!r} is not a uuid")
-    if seen is not None and _CANONICAL_UUID.fullmatch(last_id) and last_id.lower() not in seen:
+    if seen is not None and _UUID.fullmatch(last_id) and last_id.lower() not in seen:
         return Judgement(Req.PAGE_03, f"last_id={last_id} names no conversation")
     return None
 
