@@ -16,7 +16,12 @@ recorded exchange itself, as the run chose them (list requests, kind ``list``, o
 - PAGE-03: the main user's list asked with only ``user`` and a canonical UUID as ``last_id`` that names no
   conversation the HAR shows anywhere (made, listed, written or asked for by path): the probes of a cursor
   naming nothing. A cursor naming a deleted conversation or another user's, or a cursor of a walk, is
-  judged by other checks with their own blame, and is not in this class.
+  judged by other checks with their own blame, and is not in this class;
+- USER-01 (optional form, where the spec marks ``user`` optional): a request without ``user`` asking for
+  the spec's maximum ``limit`` and at most a ``sort_by`` of its enum (the probes of a missing optional
+  user), judged by ``without_user_violations``: a 200 holding none of the test users' conversations. For a
+  passed USER-01 only such a request sent once: a generated request, which the run does not judge for
+  USER-01, may be the very same request, and the HAR does not say which answer was the probe's.
 
 The rule (:func:`request_problems`): a requirement the summary records passed shows no violation on any
 such exchange; a violation the summary records, citing such an exchange (its method, URL, Authorization
@@ -27,8 +32,9 @@ Left unjudged, because the evidence does not decide it as the run did:
 - a 5xx, a 429 or no answer, for a passed requirement: the run sent a 5xx again and judged the last try,
   and a 429 is no answer to the input; which try ended a probe is not recorded. A recorded violation of a
   persistent 5xx is shown again only by as many 5xx answers to that very request as the run sends;
-- conversation data in a refusal, for a passed requirement, is looked for in ``data`` only: the ids the run
-  knew when it judged are not recorded (a recorded violation is judged again with every id the HAR shows);
+- conversation data in a refusal, or the test users' conversations in a list without ``user``, for a passed
+  requirement: the ids the run knew when it judged are not recorded, so a refusal's ``data`` only is looked
+  at (a recorded violation is judged again with every conversation the HAR shows made);
 - PAGE-03 and PAGE-04 where the spec gives ids no UUID format, or a PAGE-03 cursor while a body is cut in
   the HAR (the id it names may be in the cut part);
 - schemathesis' own checks on generated requests: its "accepted negative data" is blamed only on a 2xx with
@@ -51,11 +57,13 @@ from ..oracles import Inconclusive
 from ..oracles.page import is_server_error
 from ..oracles.params import rejection_obligations
 from ..oracles.rejection import SERVER_ERROR_TRIES, forbids_server_errors, persistent_server_error, rejection_violations
+from ..oracles.users import without_user_violations
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
 from .rejudge_walks import _main_users, cited_request
 
-__all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "seen_ids", "request_problems"]
+__all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "seen_ids", "made_ids",
+           "request_problems"]
 
 REQUEST_REQUIREMENTS: tuple[Req, ...] = (Req.AUTH_01, Req.USER_01, Req.LIMIT_02, Req.LIMIT_05, Req.SORT_03,
                                          Req.PAGE_03, Req.PAGE_04)
@@ -72,6 +80,7 @@ class Judgement:
     requirement: Req
     why: str
     status: int | None = None  # exactly this status (AUTH-01: 401); None: any 4xx
+    served: bool = False  # the optional form of USER-01: served, not refused
 
 
 def _auth(exchange: Exchange) -> str | None:
@@ -89,6 +98,17 @@ def seen_ids(recorded: Sequence[Exchange]) -> set[str]:
         found.update(m.lower() for m in _UUID.findall(exchange.text))
         found.update(m.lower() for m in _UUID.findall(exchange.request_body or ""))
         found.update(m.lower() for m in _UUID.findall(exchange.path))
+    return found
+
+
+def made_ids(recorded: Sequence[Exchange]) -> set[str]:
+    """The conversations the HAR shows made (a create's answer): all the run can have known as its own."""
+    found = set()
+    for exchange in recorded:
+        answer = exchange.json_or_none() if exchange.kind == "create" else None
+        made = answer.get("conversation_id") if isinstance(answer, dict) else None
+        if isinstance(made, str) and made:
+            found.add(made)
     return found
 
 
@@ -117,6 +137,10 @@ def judgements(exchange: Exchange, contract: Contract, mains: Collection[str],
     found = [Judgement(r, why) for r, why in rejection_obligations(exchange.params, contract)]
     names = [name for name, _ in exchange.params]
     params = dict(exchange.params)
+    if (not contract.user_required and len(set(names)) == len(names) and set(names) <= {op.limit, op.sort}
+            and params.get(op.limit) == str(contract.limit.maximum)
+            and (op.sort not in params or params[op.sort] in contract.sort.values)):
+        found.append(Judgement(Req.USER_01, "user is optional and missing", 200, served=True))
     if sorted(names) == sorted({op.user, op.cursor}) and params[op.user] in mains:
         cursor = cursor_judgement(params[op.cursor], contract, seen)
         found += [cursor] if cursor else []
@@ -125,6 +149,8 @@ def judgements(exchange: Exchange, contract: Contract, mains: Collection[str],
 
 def _judged(exchange: Exchange, judgement: Judgement, known_ids: Collection[str]) -> list[Violation]:
     try:
+        if judgement.served:
+            return without_user_violations(exchange, known_ids) if exchange.status_code is not None else []
         return rejection_violations(exchange, judgement.requirement, judgement.why, known_ids=known_ids,
                                     status=judgement.status)
     except Inconclusive:
@@ -136,31 +162,33 @@ def request_problems(recorded: Sequence[Exchange], contract: Contract, summary: 
     """Where the single-request judgements made again disagree with the summary (empty: they agree)."""
     if not any(_auth(e) in _VALID_AUTH for e in recorded):
         return []  # a run without a key: nothing tells a probe's credentials from the run's own
-    ids = seen_ids(recorded)
+    ids, ours = seen_ids(recorded), made_ids(recorded)
     whole = not any(e.truncated for e in recorded)
     mains = _main_users(summary["run_id"], {dict(e.params).get(contract.operation.user, "") for e in recorded})
     judged = [(e, judgements(e, contract, mains, ids if whole else None)) for e in recorded]
-    status = {r["id"]: r["status"] for r in summary["requirements"]}
-    problems = []
-    for requirement in REQUEST_REQUIREMENTS:
-        if status.get(requirement) != "passed":
-            continue
-        shown = next((v for e, js in judged for j in js if j.requirement == requirement
-                      and e.status_code is not None and not is_server_error(e) for v in _judged(e, j, ())), None)
-        if shown is not None:
-            problems.append(f"{har_name}: judged again, {_described(shown)} violates {requirement}, but "
-                            f"summary.json records {requirement} passed")
     holders: dict[tuple[Request, int | None], list[tuple[Exchange, list[Judgement]]]] = {}
     sent: dict[Request, list[Exchange]] = {}
     for exchange, js in judged:
         holders.setdefault((_request(exchange), exchange.status_code), []).append((exchange, js))
         sent.setdefault(_request(exchange), []).append(exchange)
+    status = {r["id"]: r["status"] for r in summary["requirements"]}
+    problems = []
+    for requirement in REQUEST_REQUIREMENTS:
+        if status.get(requirement) != "passed":
+            continue
+        # A request without user is the probe's only when sent once: a generated one may be the same request.
+        shown = next((v for e, js in judged for j in js if j.requirement == requirement
+                      and e.status_code is not None and not is_server_error(e)
+                      and not (j.served and len(sent[_request(e)]) > 1) for v in _judged(e, j, ())), None)
+        if shown is not None:
+            problems.append(f"{har_name}: judged again, {_described(shown)} violates {requirement}, but "
+                            f"summary.json records {requirement} passed")
     for (request, code), requirement in _cited(summary):
         held = holders.get((request, code), [])
         mine = [(e, j) for e, js in held for j in js if j.requirement == requirement]
         if not held or len(mine) < len(held):
             continue  # not in the HAR (rejudge.py says so), or a request other checks judge too
-        if not any(_shows(e, j, sent[request], ids) for e, j in mine):
+        if not any(_shows(e, j, sent[request], ours) for e, j in mine):
             problems.append(f"{har_name}: judged again, {request[0]} {request[1]} -> {code} shows no "
                             f"{requirement} violation, but summary.json records one there")
     return problems

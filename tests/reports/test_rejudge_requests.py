@@ -174,3 +174,39 @@ def test_a_recorded_violation_on_a_request_other_checks_send_too_is_left_alone(c
 def test_a_run_without_a_key_is_not_judged_for_auth(contract):
     unkeyed = listed([("user", MAIN)], status=200, body=EMPTY_PAGE, auth=None)
     assert request_problems([unkeyed], contract, summary_with({}), "evidence.har") == []
+
+
+@pytest.fixture(scope="module")
+def optional_user():
+    from conftest import DIFY_SPECS
+
+    contract = load_contract(DIFY_SPECS / "openapi_chatflow.en.2026-07-03.json")
+    assert not contract.user_required
+    return contract
+
+
+def test_where_user_is_optional_its_probes_are_judged_served(optional_user):
+    maximum = str(optional_user.limit.maximum)
+    assert judged_for(listed([("limit", maximum)]), optional_user) == [Req.USER_01]
+    assert judged_for(listed([("limit", maximum), ("sort_by", "created_at")]), optional_user) == [Req.USER_01]
+    assert judged_for(listed([("limit", "20")]), optional_user) == []  # no probe: a generated request
+    assert judged_for(listed([("limit", maximum), ("sort_by", "name")]), optional_user) == [Req.SORT_03]
+
+
+def test_a_refused_optional_user_is_a_problem_only_where_the_probe_is_told_apart(optional_user):
+    refused = listed([("limit", str(optional_user.limit.maximum))])
+    (problem,) = problems([refused], optional_user, summary_with({}))
+    assert problem.endswith("-> 400 violates USER-01, but summary.json records USER-01 passed")
+    generated = dataclasses.replace(refused, started_at=CLOCK.next(), status_code=200, body=EMPTY_PAGE.encode())
+    assert problems([refused, generated], optional_user, summary_with({})) == []
+
+
+def test_a_recorded_leak_without_user_shows_again_with_the_conversations_the_har_shows_made(optional_user):
+    page = json.dumps({"limit": 100, "has_more": False, "data": [{"id": KNOWN}]})
+    leaked = listed([("limit", str(optional_user.limit.maximum))], status=200, body=page)
+    summary = summary_with({"USER-01": "failed"}, [cited(leaked, Req.USER_01)])
+    assert problems([leaked], optional_user, summary) == []
+    clean = dataclasses.replace(leaked, body=EMPTY_PAGE.encode())
+    assert problems([clean], optional_user, summary_with({"USER-01": "failed"}, [cited(clean, Req.USER_01)])) == [
+        f"evidence.har: judged again, GET {clean.url} -> 200 shows no USER-01 violation, but summary.json records "
+        "one there"]
