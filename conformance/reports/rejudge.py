@@ -12,9 +12,9 @@ refused, even when every checksum was recomputed after an edit.
 - The walks of the main user are rebuilt from the recorded list requests and judged again by the walk
   oracle the run used (``rejudge_walks.py``, which says what is decidable offline): PAGE-01, PAGE-02,
   SORT-01, LIMIT-01 and USER-02 must come out as the summary records them.
-- The requests sent to be refused (AUTH-01, USER-01, LIMIT-02, LIMIT-05, SORT-03, PAGE-03, PAGE-04) are
-  judged again, each from its one exchange, by the rejection oracle the run used (``rejudge_requests.py``,
-  which says which requests those are and what is left unjudged).
+- The single-request judgements (AUTH-01, USER-01, LIMIT-02, LIMIT-05, SORT-03, PAGE-03, PAGE-04) are
+  made again, each from its one exchange, by the oracle the run used (``rejudge_requests.py``, which says
+  which requests those are and what is left unjudged).
 """
 
 from __future__ import annotations
