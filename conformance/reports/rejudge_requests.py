@@ -37,6 +37,9 @@ Left unjudged, because the evidence does not decide it as the run did:
   at (a recorded violation is judged again with every conversation the HAR shows made);
 - PAGE-03 and PAGE-04 where the spec gives ids no UUID format, or a PAGE-03 cursor while a body is cut in
   the HAR (the id it names may be in the cut part);
+- a recorded violation citing a request that a request of another class also is (same method, URL,
+  Authorization and status): which one the run blamed is not recorded; and everything, in a run whose
+  requests carry no key (nothing then tells a probe's credentials from the run's own);
 - schemathesis' own checks on generated requests: its "accepted negative data" is blamed only on a 2xx with
   an obligation (``st_verdicts``), which ``rejection_violations`` finds too; its other verdicts are ROBUST-01
   and SCHEMA-01, judged again by ``rejudge.py``.
