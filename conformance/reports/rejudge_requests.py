@@ -63,7 +63,7 @@ from ..oracles.rejection import SERVER_ERROR_TRIES, forbids_server_errors, persi
 from ..oracles.users import without_user_violations
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
-from .rejudge_walks import _main_users, cited_request
+from .rejudge_walks import cited_request, main_users
 
 __all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "seen_ids", "made_ids",
            "request_problems"]
@@ -167,7 +167,7 @@ def request_problems(recorded: Sequence[Exchange], contract: Contract, summary: 
         return []  # a run without a key: nothing tells a probe's credentials from the run's own
     ids, ours = seen_ids(recorded), made_ids(recorded)
     whole = not any(e.truncated for e in recorded)
-    mains = _main_users(summary["run_id"], {dict(e.params).get(contract.operation.user, "") for e in recorded})
+    mains = main_users(summary["run_id"], {dict(e.params).get(contract.operation.user, "") for e in recorded})
     judged = [(e, judgements(e, contract, mains, ids if whole else None)) for e in recorded]
     holders: dict[tuple[Request, int | None], list[tuple[Exchange, list[Judgement]]]] = {}
     sent: dict[Request, list[Exchange]] = {}

@@ -46,7 +46,7 @@ from ..oracles.walk import StopReason, Walk, judge_walk, stranger_violations
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
 
-__all__ = ["WALK_REQUIREMENTS", "walk_problems", "JudgedWalk", "judged_walks", "cited_request"]
+__all__ = ["WALK_REQUIREMENTS", "walk_problems", "JudgedWalk", "judged_walks", "cited_request", "main_users"]
 
 # What a walk judges by itself (spec/registry.py: the page checks' PAGE-01, PAGE-02; SORT-01 inside and
 # across pages, LIMIT-01 on page sizes, USER-02 for strangers). LIMIT-04 and the defaults' SORT-02 and
@@ -225,7 +225,7 @@ def _follow(chain: _Chain, exchange: Exchange, last_id: str | None) -> None:
         chain.stop = "loop"
 
 
-def _main_users(run_id: str, users: Iterable[str]) -> set[str]:
+def main_users(run_id: str, users: Iterable[str]) -> set[str]:
     """The main users of the test-data protocol among ``users`` (one per xdist worker, if any)."""
     stem, main = f"dify-conformance-{run_id}-", TestUsers.for_run(run_id).main
     found = set()
@@ -240,7 +240,7 @@ def judged_walks(recorded: Sequence[Exchange], contract: Contract, run_id: str) 
     """Every walk of the main user decidable offline (see the module's docstring), judged by judge_walk."""
     ordered = sorted(recorded, key=lambda e: e.started_at)
     data, unknown = _test_data(ordered)
-    mains = _main_users(run_id, {user for _, user in data})
+    mains = main_users(run_id, {user for _, user in data})
     judged = []
     for chain in _chains(ordered, contract):
         app, user, sort_by, limit = chain.key

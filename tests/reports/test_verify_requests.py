@@ -16,7 +16,7 @@ import pytest
 from conformance.reports.bundle import verify_bundle
 from conformance.reports.rejudge import exchanges_of_har
 from conformance.reports.rejudge_requests import judgements, seen_ids
-from conformance.reports.rejudge_walks import _main_users
+from conformance.reports.rejudge_walks import main_users
 from conformance.spec.catalogue import Req
 from conformance.spec.contract import load_contract
 
@@ -55,7 +55,7 @@ def _judged(bundle: Path) -> list[tuple[int, int | None, set[Req]]]:
         path.write_bytes(files[spec])
         contract = load_contract(path)
     recorded = [e for e, _ in exchanges_of_har(har, summary["target"]["base_url"])]
-    ids, mains = seen_ids(recorded), _main_users(summary["run_id"], {dict(e.params).get("user", "") for e in recorded})
+    ids, mains = seen_ids(recorded), main_users(summary["run_id"], {dict(e.params).get("user", "") for e in recorded})
     return [(i, e.status_code, {j.requirement for j in judgements(e, contract, mains, ids)})
             for i, e in enumerate(recorded)]
 
