@@ -20,18 +20,15 @@ from conformance.reports.rejudge_walks import main_users
 from conformance.spec.catalogue import Req
 from conformance.spec.contract import load_contract
 
+from .full_bundles import shared_full_bundle
 from .test_bundle import edit_har, rewrite
-from .test_verify_walks import _full_bundle
 
 
 @pytest.fixture(scope="module")
-def bundles():
-    scratch = Path(tempfile.mkdtemp(prefix="verify-requests-"))
-    try:
-        yield {"conforming": _full_bundle(scratch / "conforming", None, "31"),
-               "unknown-cursor-5xx": _full_bundle(scratch / "unknown-cursor-5xx", "unknown-cursor-5xx", "32")}
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def bundles(tmp_path_factory):
+    # The conforming bundle is the walks' own (one full run per session for both modules).
+    return {"conforming": shared_full_bundle(tmp_path_factory, None, "11"),
+            "unknown-cursor-5xx": shared_full_bundle(tmp_path_factory, "unknown-cursor-5xx", "32")}
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ is refused naming the requirement it now breaks; genuine bundles, failing ones t
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -18,37 +15,17 @@ import pytest
 from conformance.reports.bundle import verify_bundle
 from conformance.reports.rejudge import exchanges_of_har
 from conformance.reports.rejudge_walks import JudgedWalk, cited_request, judged_walks
-from conformance.server.process import ReferenceServer
 from conformance.spec.catalogue import Req
 from conformance.spec.contract import load_contract
 
+from .full_bundles import shared_full_bundle
 from .test_bundle import edit_har, rewrite
-
-KEY, OTHER_KEY = "app-selftest-Zq8vN3kP0wT5yR7m", "app-selftest-other-Hc4xJ9sL2bQ6"
-
-
-def _full_bundle(report_dir: Path, fault: str | None, seed: str) -> Path:
-    """certification.zip of a full run against the reference server (with ``fault`` switched on)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DIFY_", "PYTEST_"))}
-    environ.update(DIFY_API_KEY=KEY, DIFY_OTHER_API_KEY=OTHER_KEY)
-    with ReferenceServer(api_keys=[KEY, OTHER_KEY], faults=[fault] if fault else [], seed=1) as server:
-        completed = subprocess.run(
-            [sys.executable, "-m", "conformance", "run", "--profile", "full", "--seed", seed, "--base-url",
-             server.base_url, "--report-dir", str(report_dir)],
-            capture_output=True, text=True, timeout=900, env=environ, cwd=report_dir.parent)
-    bundle = report_dir / "certification.zip"
-    assert bundle.is_file(), f"exit {completed.returncode}\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}"
-    return bundle
 
 
 @pytest.fixture(scope="module")
-def bundles():
-    scratch = Path(tempfile.mkdtemp(prefix="verify-walks-"))
-    try:
-        yield {"conforming": _full_bundle(scratch / "conforming", None, "11"),
-               "has-more-wrong": _full_bundle(scratch / "has-more-wrong", "has-more-wrong", "12")}
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def bundles(tmp_path_factory):
+    return {"conforming": shared_full_bundle(tmp_path_factory, None, "11"),
+            "has-more-wrong": shared_full_bundle(tmp_path_factory, "has-more-wrong", "12")}
 
 
 @pytest.fixture
