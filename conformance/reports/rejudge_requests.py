@@ -63,7 +63,7 @@ from ..oracles.rejection import SERVER_ERROR_TRIES, forbids_server_errors, persi
 from ..oracles.users import without_user_violations
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
-from .rejudge_walks import cited_request, main_users
+from .rejudge_walks import cited_request, main_users, recorded_violations
 
 __all__ = ["REQUEST_REQUIREMENTS", "Judgement", "judgements", "cursor_judgement", "seen_ids", "made_ids",
            "request_problems"]
@@ -209,18 +209,8 @@ def _shows(exchange: Exchange, judgement: Judgement, same: Sequence[Exchange], k
 
 
 def _cited(summary: dict[str, Any]) -> list[tuple[tuple[Request, int | None], Req]]:
-    found = []
-    for check in summary["checks"]:
-        if check["check_id"].startswith("crosscut::"):
-            continue
-        for recorded in check["violations"]:
-            cited = cited_request(recorded.get("request"))
-            if (cited is None or recorded.get("status_code") is None
-                    or recorded["requirement"] not in REQUEST_REQUIREMENTS):
-                continue
-            found.append((((*cited, _cited_auth(recorded["request"])), recorded["status_code"]),
-                          Req(recorded["requirement"])))
-    return found
+    return [(((*cited, _cited_auth(recorded["request"])), status), requirement)
+            for recorded, cited, status, requirement in recorded_violations(summary, REQUEST_REQUIREMENTS)]
 
 
 def _cited_auth(curl: str) -> str | None:

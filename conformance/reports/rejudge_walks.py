@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,8 @@ from ..oracles.walk import StopReason, Walk, judge_walk, stranger_violations
 from ..spec.catalogue import Req
 from ..spec.contract import Contract
 
-__all__ = ["WALK_REQUIREMENTS", "walk_problems", "JudgedWalk", "judged_walks", "cited_request", "main_users"]
+__all__ = ["WALK_REQUIREMENTS", "walk_problems", "JudgedWalk", "judged_walks", "cited_request", "main_users",
+           "recorded_violations"]
 
 # What a walk judges by itself (spec/registry.py: the page checks' PAGE-01, PAGE-02; SORT-01 inside and
 # across pages, LIMIT-01 on page sizes, USER-02 for strangers). LIMIT-04 and the defaults' SORT-02 and
@@ -313,17 +314,23 @@ def cited_request(curl: str | None) -> tuple[str, str] | None:
     return method, words[-1]
 
 
-def _cited_walk_violations(summary: dict[str, Any]) -> list[tuple[tuple[str, str, int | None], Req]]:
-    found = []
+def recorded_violations(summary: dict[str, Any], requirements: Collection[Req]) -> Iterator[
+        tuple[dict[str, Any], tuple[str, str], int, Req]]:
+    """The violations the summary's checks recorded (the cross-cutting ones left out) of these
+    requirements, each with its cited request (method, URL) and status: what the HAR must show again."""
     for check in summary["checks"]:
         if check["check_id"].startswith("crosscut::"):
             continue
         for recorded in check["violations"]:
             cited = cited_request(recorded.get("request"))
-            if cited is None or recorded.get("status_code") is None or recorded["requirement"] not in WALK_REQUIREMENTS:
+            if cited is None or recorded.get("status_code") is None or recorded["requirement"] not in requirements:
                 continue
-            found.append(((*cited, recorded["status_code"]), Req(recorded["requirement"])))
-    return found
+            yield recorded, cited, recorded["status_code"], Req(recorded["requirement"])
+
+
+def _cited_walk_violations(summary: dict[str, Any]) -> list[tuple[tuple[str, str, int | None], Req]]:
+    return [((*cited, status), requirement)
+            for _, cited, status, requirement in recorded_violations(summary, WALK_REQUIREMENTS)]
 
 
 def _request(found: Violation) -> str:

@@ -12,13 +12,30 @@ import pytest
 from conformance.model.results import CheckResult, RunResult, Violation, Waiver
 from conformance.model.verdict import judge, verdict_of
 from conformance.spec.catalogue import Req
-from conformance.spec.contract import SpecInfo, bundled_spec_path
+from conformance.spec.contract import SpecInfo, bundled_spec_path, load_contract
 
 HOSTILE = "<script>alert(1)</script>"
 SECRET = "app-SECRET-key-123"
 SPEC_TEXT = bundled_spec_path().read_text(encoding="utf-8")  # a bundle's evidence is judged again with it
 
 MakeRun = Callable[..., RunResult]
+
+
+@pytest.fixture(scope="module")
+def contract():
+    """The bundled spec's contract, as a bundle's evidence is judged again with it."""
+    return load_contract(bundled_spec_path())
+
+
+class Clock:
+    """Times for hand-made traffic: each exchange a tenth of a second after the one before."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def next(self) -> float:
+        self.now += 0.1
+        return self.now
 
 
 def violation(requirement: str, message: str = "answered 200, expected a 4xx", **fields: Any) -> Violation:

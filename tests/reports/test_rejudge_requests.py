@@ -14,8 +14,10 @@ from conformance.model.exchange import KEY_PLACEHOLDER, OTHER_KEY_PLACEHOLDER, E
 from conformance.oracles.rejection import SERVER_ERROR_TRIES
 from conformance.reports.rejudge_requests import Judgement, cursor_judgement, judgements, request_problems, seen_ids
 from conformance.spec.catalogue import REQUIREMENTS, Req
-from conformance.spec.contract import bundled_spec_path, load_contract
+from conformance.spec.contract import load_contract
 from conformance.suite.strategies import malformed_cursors
+
+from .conftest import Clock
 
 RUN_ID = "5eed1234"
 MAIN = TestUsers.for_run(RUN_ID).main
@@ -25,20 +27,6 @@ KNOWN = "00000000-0000-4000-8000-000000000001"
 NOWHERE = "6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 EMPTY_PAGE = json.dumps({"limit": 20, "has_more": False, "data": []})
 REFUSAL = json.dumps({"code": "invalid_param", "message": "bad input", "status": 400})
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return load_contract(bundled_spec_path())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def next(self) -> float:
-        self.now += 0.1
-        return self.now
 
 
 CLOCK = Clock()

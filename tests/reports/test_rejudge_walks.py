@@ -12,27 +12,14 @@ from conformance.data.dataset import TestUsers
 from conformance.model.exchange import KEY_PLACEHOLDER, Exchange
 from conformance.reports.rejudge_walks import judged_walks, walk_problems
 from conformance.spec.catalogue import REQUIREMENTS, Req
-from conformance.spec.contract import bundled_spec_path, load_contract
+
+from .conftest import Clock
 
 RUN_ID = "5eed1234"
 MAIN = TestUsers.for_run(RUN_ID).main
 BASE = "http://127.0.0.1:5001/v1"
 AUTH = (("Authorization", f"Bearer {KEY_PLACEHOLDER}"),)
 IDS = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(5)]
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return load_contract(bundled_spec_path())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def next(self) -> float:
-        self.now += 0.1
-        return self.now
 
 
 def create(clock: Clock, conversation_id: str, *, user: str = MAIN, status: int | None = 200) -> Exchange:
